@@ -1,0 +1,94 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { PieceLayout } from '../metainfo/layout.js';
+
+/**
+ * Collects the blocks of pieces being downloaded into one buffer per piece, and hashes
+ * each piece as its blocks arrive in order, so that when the last block lands the SHA-1
+ * is nearly done and no second pass over the piece is needed.
+ *
+ * Bytes held here are unverified; `bytes` lets the caller cap them (stop starting new
+ * pieces while the cap is reached).
+ */
+interface Partial {
+  data: Buffer;
+  received: Uint8Array;
+  receivedCount: number;
+  hash: Hash;
+  /** Blocks [0, hashedBlocks) are in the hash. */
+  hashedBlocks: number;
+}
+
+export interface AssembledPiece {
+  index: number;
+  data: Buffer;
+  sha1: Buffer;
+}
+
+export class PieceAssembler {
+  private readonly pieces = new Map<number, Partial>();
+  private held = 0;
+
+  constructor(private readonly layout: PieceLayout) {}
+
+  /** Unverified bytes currently held in memory (allocated piece buffers). */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get count(): number {
+    return this.pieces.size;
+  }
+
+  has(index: number): boolean {
+    return this.pieces.has(index);
+  }
+
+  /**
+   * Stores one block (copied: the caller's buffer may be a view of a socket chunk).
+   * Returns the finished piece with its hash once every block is in, else undefined.
+   * The caller guarantees (begin, data.length) is a block of the piece not yet received.
+   */
+  add(index: number, begin: number, block: Buffer): AssembledPiece | undefined {
+    let p = this.pieces.get(index);
+    if (!p) {
+      const size = this.layout.pieceSize(index);
+      p = {
+        data: Buffer.allocUnsafe(size),
+        received: new Uint8Array(this.layout.blockCount(index)),
+        receivedCount: 0,
+        hash: createHash('sha1'),
+        hashedBlocks: 0,
+      };
+      this.pieces.set(index, p);
+      this.held += size;
+    }
+    const b = Math.floor(begin / this.layout.blockLength);
+    if (p.received[b]) return undefined;
+    block.copy(p.data, begin);
+    p.received[b] = 1;
+    p.receivedCount++;
+    const blockLen = this.layout.blockLength;
+    while (p.hashedBlocks < p.received.length && p.received[p.hashedBlocks]) {
+      const start = p.hashedBlocks * blockLen;
+      p.hash.update(p.data.subarray(start, Math.min(start + blockLen, p.data.length)));
+      p.hashedBlocks++;
+    }
+    if (p.receivedCount < p.received.length) return undefined;
+    this.pieces.delete(index);
+    this.held -= p.data.length;
+    return { index, data: p.data, sha1: p.hash.digest() };
+  }
+
+  /** Forgets a partial piece (it failed, or the download stopped). */
+  drop(index: number): void {
+    const p = this.pieces.get(index);
+    if (!p) return;
+    this.pieces.delete(index);
+    this.held -= p.data.length;
+  }
+
+  clear(): void {
+    this.pieces.clear();
+    this.held = 0;
+  }
+}
