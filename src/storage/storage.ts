@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import type { PieceLayout } from '../metainfo/layout.js';
+import { StorageError } from '../util/errors.js';
+import { FilePool } from './file-pool.js';
+import type { FsBackend } from './fs-backend.js';
+import { PartFile } from './part-file.js';
+
+/** Folder inside the download folder for swarm's own files (part files, resume files). */
+export const STATE_DIR = '.swarm';
+
+export interface PieceStorageOptions {
+  /** The download folder; layout paths are relative to it. */
+  root: string;
+  layout: PieceLayout;
+  /** Which layout files the user wants; default all. Fixed for the life of the storage. */
+  selected?: (layoutFileIndex: number) => boolean;
+  backend?: FsBackend;
+  /** Cap on open file handles (default 64). */
+  maxOpenFiles?: number;
+  /** Names the part file `.swarm/<infoHashHex>.parts`; default a hash of the layout. */
+  infoHashHex?: string;
+}
+
+/** Where the bytes of one layout file go. */
+type Dest = 'file' | 'pad' | 'part';
+
+/**
+ * The disk side of a torrent: whole verified pieces in, any range out. A piece may span
+ * several files; padding files (BEP 47) never touch the disk and read as zeros; bytes of
+ * files the user did not select go to a part file instead, so those files are never
+ * created. Writing is positioned (pwrite) through a bounded pool of handles.
+ */
+export class PieceStorage {
+  readonly root: string;
+  readonly layout: PieceLayout;
+  readonly pool: FilePool;
+  readonly partFile: PartFile;
+  private readonly dest: Dest[];
+
+  constructor(opts: PieceStorageOptions) {
+    this.layout = opts.layout;
+    this.pool = new FilePool({ root: opts.root, backend: opts.backend, maxOpen: opts.maxOpenFiles });
+    this.root = this.pool.confiner.root;
+    const selected = opts.selected ?? (() => true);
+    this.dest = this.layout.files.map((f, i) => (f.pad ? 'pad' : selected(i) ? 'file' : 'part'));
+    for (const f of this.layout.files) {
+      if (!f.pad && f.path[0] === STATE_DIR) {
+        const where = this.pool.display(f.path);
+        throw new StorageError('UNSAFE_PATH', `file "${where}" would clash with swarm's own folder ${STATE_DIR}`, { input: true });
+      }
+    }
+    const name = opts.infoHashHex ?? layoutId(this.layout);
+    this.partFile = new PartFile(this.pool, [STATE_DIR, `${name}.parts`], this.layout);
+  }
+
+  /** True if layout file `i` is written to disk (selected and not padding). */
+  onDisk(i: number): boolean {
+    return this.dest[i] === 'file';
+  }
+
+  /** Absolute path of a layout file, for messages and for hashing by path. */
+  filePath(i: number): string {
+    const f = this.layout.files[i];
+    if (!f) throw new RangeError(`file ${i} out of range`);
+    return this.pool.display(f.path);
+  }
+
+  /** Write one whole, verified piece. Resolves when every byte is handed to the OS. */
+  async writePiece(index: number, data: Buffer): Promise<void> {
+    const size = this.layout.pieceSize(index);
+    if (data.length !== size) throw new RangeError(`piece ${index} is ${size} bytes, got ${data.length}`);
+    const jobs: Promise<void>[] = [];
+    let toPart = false;
+    for (const s of this.layout.spans(index)) {
+      const d = this.dest[s.file];
+      if (d === 'file') jobs.push(this.pool.write(this.layout.files[s.file]!.path, data, s.rangeOffset, s.length, s.fileOffset));
+      else if (d === 'part') toPart = true;
+    }
+    if (toPart) jobs.push(this.partFile.write(index, data));
+    await settleAll(jobs);
+  }
+
+  /** Bytes [begin, begin+length) of piece `index`, for uploading or checking. */
+  async read(index: number, begin: number, length: number): Promise<Buffer> {
+    if (!this.layout.inPiece(index, begin, length)) {
+      throw new RangeError(`range ${begin}+${length} is not inside piece ${index}`);
+    }
+    const out = Buffer.alloc(length); // zeros: padding needs no read
+    const jobs: Promise<void>[] = [];
+    for (const s of this.layout.spans(index, begin, length)) {
+      const d = this.dest[s.file];
+      if (d === 'pad') continue;
+      if (d === 'part') {
+        jobs.push(this.partFile.read(index, out, s.rangeOffset, begin + s.rangeOffset, s.length));
+        continue;
+      }
+      const path = this.layout.files[s.file]!.path;
+      jobs.push(
+        this.pool.read(path, out, s.rangeOffset, s.length, s.fileOffset).then((n) => {
+          if (n !== s.length) {
+            throw new StorageError('SHORT_READ', `file "${this.pool.display(path)}" is shorter than expected (reading piece ${index})`);
+          }
+        }),
+      );
+    }
+    await settleAll(jobs);
+    return out;
+  }
+
+  /** The whole piece `index`. */
+  readPiece(index: number): Promise<Buffer> {
+    return this.read(index, 0, this.layout.pieceSize(index));
+  }
+
+  /**
+   * Create every selected file that is missing (0-byte files included) and give each its
+   * exact length: sparse when growing, cut when longer than the torrent says. Call it
+   * when a download starts (not when seeding someone's data in place).
+   */
+  async ensureFiles(): Promise<void> {
+    const todo = this.layout.files.map((f, i) => ({ f, i })).filter(({ i }) => this.dest[i] === 'file');
+    await forEachLimit(todo, 8, ({ f }) => this.pool.truncate(f.path, f.length));
+  }
+
+  /** fsync everything written so far (before saving a resume file). */
+  flush(): Promise<void> {
+    return this.pool.flush();
+  }
+
+  /** Close every handle once I/O in flight is done. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Wait for every job, then fail with the first error: no I/O is left running after a failure. */
+async function settleAll(jobs: Promise<unknown>[]): Promise<void> {
+  if (jobs.length === 1) {
+    await jobs[0];
+    return;
+  }
+  const results = await Promise.allSettled(jobs);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/** Run `fn` over items, at most `limit` at a time. */
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.err;
+}
+
+/** A stable name for a layout when no info hash is given. */
+export function layoutId(layout: PieceLayout): string {
+  const h = createHash('sha1');
+  h.update(`${layout.pieceLength}\n`);
+  for (const f of layout.files) h.update(`${f.length}\t${f.pad ? 1 : 0}\t${f.path.join('/')}\n`);
+  return h.digest('hex');
+}

@@ -1,0 +1,84 @@
+import { type FsBackend, type FsHandle, type OpenMode, nodeBackend } from '../../../src/storage/fs-backend.js';
+
+export function sysError(code: string, what = code): Error {
+  return Object.assign(new Error(`${code}: ${what}`), { code });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The real backend with counters and injectable faults: a full disk after N bytes,
+ * refused opens, slow writes. Everything else goes to node:fs.
+ */
+export class TestBackend implements FsBackend {
+  openNow = 0;
+  maxOpenNow = 0;
+  opens = 0;
+  closes = 0;
+  syncs = 0;
+  bytesWritten = 0;
+  readonly openedPaths: Array<{ path: string; mode: OpenMode }> = [];
+  /** Writes fail with ENOSPC once this many bytes have been written. */
+  diskBytes = Infinity;
+  /** Return an error code to refuse an open. */
+  refuseOpen: (path: string, mode: OpenMode) => string | undefined = () => undefined;
+  writeDelayMs = 0;
+  /** Called at the start of every write, before the delay. */
+  onWrite: (path: string, length: number) => void = () => undefined;
+
+  async open(path: string, mode: OpenMode): Promise<FsHandle> {
+    const refused = this.refuseOpen(path, mode);
+    if (refused) throw sysError(refused, `open '${path}'`);
+    const inner = await nodeBackend.open(path, mode);
+    this.opens++;
+    this.openNow++;
+    this.maxOpenNow = Math.max(this.maxOpenNow, this.openNow);
+    this.openedPaths.push({ path, mode });
+    const self = this;
+    let closed = false;
+    return {
+      read: (buf, off, len, pos) => inner.read(buf, off, len, pos),
+      async write(buf, off, len, pos) {
+        if (closed) throw sysError('EBADF', 'write after close');
+        self.onWrite(path, len);
+        if (self.writeDelayMs > 0) await sleep(self.writeDelayMs);
+        const room = self.diskBytes - self.bytesWritten;
+        if (room <= 0) throw sysError('ENOSPC', `write '${path}'`);
+        const n = await inner.write(buf, off, Math.min(len, room), pos);
+        self.bytesWritten += n;
+        return n;
+      },
+      truncate: (len) => inner.truncate(len),
+      stat: () => inner.stat(),
+      async sync() {
+        self.syncs++;
+        await inner.sync();
+      },
+      async close() {
+        closed = true;
+        self.openNow--;
+        self.closes++;
+        await inner.close();
+      },
+    };
+  }
+
+  stat(path: string) {
+    return nodeBackend.stat(path);
+  }
+  lstat(path: string) {
+    return nodeBackend.lstat(path);
+  }
+  realpath(path: string) {
+    return nodeBackend.realpath(path);
+  }
+  mkdir(path: string) {
+    return nodeBackend.mkdir(path);
+  }
+  rename(from: string, to: string) {
+    return nodeBackend.rename(from, to);
+  }
+  unlink(path: string) {
+    return nodeBackend.unlink(path);
+  }
+}
