@@ -37,6 +37,9 @@ export class FilePool {
   /** Files written through a handle that was closed without fsync since. */
   private readonly dirtyClosed = new Map<string, readonly string[]>();
   private closed = false;
+  /** Calls in progress, and close() waiting for them to end. */
+  private active = 0;
+  private idle: Array<() => void> = [];
   private closing: Promise<void> | undefined;
 
   constructor(opts: { root: string; backend?: FsBackend; maxOpen?: number }) {
@@ -125,11 +128,17 @@ export class FilePool {
     if (failed) throw failed.reason;
   }
 
-  /** Close every handle once its I/O in flight is done; later calls fail. */
+  /**
+   * Refuse new I/O, let every call already made finish (including ones still waiting for
+   * a handle), then close every handle.
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
-      this.closing = Promise.all([...this.entries.values()].map((e) => this.evict(e))).then(() => undefined);
+      this.closing = (async () => {
+        while (this.active > 0) await new Promise<void>((r) => this.idle.push(r));
+        await Promise.all([...this.entries.values()].map((e) => this.evict(e)));
+      })();
     }
     return this.closing;
   }
@@ -162,6 +171,7 @@ export class FilePool {
 
   private async withEntry<T>(e: Entry, action: string, fn: (h: FsHandle) => Promise<T>): Promise<T> {
     e.inFlight++;
+    this.active++;
     try {
       const h = await e.ready;
       try {
@@ -171,6 +181,11 @@ export class FilePool {
       }
     } finally {
       if (--e.inFlight === 0 && e.onIdle) e.onIdle();
+      if (--this.active === 0) {
+        const w = this.idle;
+        this.idle = [];
+        for (const r of w) r();
+      }
     }
   }
 
@@ -214,7 +229,6 @@ export class FilePool {
 
   private async acquireSlot(): Promise<void> {
     while (this.slots >= this.max) {
-      if (this.closed) throw new StorageError('CLOSED', 'storage is closed');
       for (const victim of this.entries.values()) {
         if (victim.opened && !victim.evicting) {
           void this.evict(victim);
