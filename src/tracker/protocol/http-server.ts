@@ -1,6 +1,6 @@
 import { encode } from '../../bencode/encode.js';
 import { TrackerError } from '../../util/errors.js';
-import type { ServerAnnounce } from './request.js';
+import type { ServerAnnounce } from './types.js';
 
 export interface QueryLimits {
   /** Longest query string accepted, in characters. */

@@ -4,5 +4,4 @@ export * from './ip.js';
 export * from './text.js';
 export * from './http-client.js';
 export * from './http-server.js';
-export * from './request.js';
 export * from './udp.js';

@@ -2,14 +2,18 @@ import type { PeerAddress } from './compact.js';
 
 export type AnnounceEvent = 'started' | 'completed' | 'stopped';
 
-/** What a client tells a tracker in one announce (HTTP or UDP). */
-export interface AnnounceParams {
+/** The fields every announce carries, whichever side reads it. */
+interface AnnounceCore {
   infoHash: Buffer;
   peerId: Buffer;
   port: number;
   uploaded: number;
   downloaded: number;
   left: number;
+}
+
+/** What a client tells a tracker in one announce (HTTP or UDP). */
+export interface AnnounceParams extends AnnounceCore {
   event?: AnnounceEvent;
   numwant?: number;
   /** A random 32-bit number that stays the same for the whole session (lets a tracker tell us apart after an IP change). */
@@ -38,3 +42,12 @@ export interface ScrapeStats {
 
 /** BEP 15 event numbers. */
 export const UDP_EVENT = { none: 0, completed: 1, started: 2, stopped: 3 } as const;
+
+/** One announce as the server sees it, whether it came over HTTP or UDP. */
+export interface ServerAnnounce extends AnnounceCore {
+  event: 'none' | AnnounceEvent;
+  /** What the client asked for; undefined means the server's default. */
+  numwant: number | undefined;
+  compact: boolean;
+  noPeerId: boolean;
+}

@@ -1,8 +1,7 @@
 import { TrackerError } from '../../util/errors.js';
 import { decodeCompactPeers, type PeerAddress } from './compact.js';
-import type { ServerAnnounce } from './request.js';
 import { printable } from './text.js';
-import { UDP_EVENT, type AnnounceParams, type ScrapeStats } from './types.js';
+import { UDP_EVENT, type AnnounceParams, type ScrapeStats, type ServerAnnounce } from './types.js';
 
 /** BEP 15 packets, both directions. Connection ids stay 8-byte Buffers (no BigInt on the hot path). */
 export const ACTION = { connect: 0, announce: 1, scrape: 2, error: 3 } as const;

@@ -1,0 +1,43 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { ipToBytes } from '../protocol/ip.js';
+
+/**
+ * BEP 15 connection ids without per-connection state: the id is an HMAC of the client's
+ * address and a time bucket under a secret made at start-up. Only someone who receives
+ * packets at that address learns the id, so a spoofed source cannot announce, and an id
+ * stays valid for the current and the previous bucket (one to two minutes by default).
+ */
+export class ConnectionIds {
+  private readonly secret: Buffer;
+  private readonly msg = Buffer.alloc(8 + 16 + 2);
+
+  constructor(
+    private readonly bucketMs = 60_000,
+    secret: Buffer = randomBytes(32),
+  ) {
+    this.secret = Buffer.from(secret);
+  }
+
+  issue(host: string, port: number, now: number): Buffer {
+    return this.mac(Math.floor(now / this.bucketMs), host, port);
+  }
+
+  check(id: Uint8Array, host: string, port: number, now: number): boolean {
+    if (id.length !== 8) return false;
+    const bucket = Math.floor(now / this.bucketMs);
+    return this.mac(bucket, host, port).equals(id) || this.mac(bucket - 1, host, port).equals(id);
+  }
+
+  private mac(bucket: number, host: string, port: number): Buffer {
+    const m = this.msg;
+    m.fill(0);
+    m.writeUIntBE(Math.max(0, bucket), 2, 6);
+    const ip = ipToBytes(host);
+    if (ip) {
+      m[0] = ip.length; // so 1.2.3.4 and 102:304:: never share an id
+      ip.copy(m, 8);
+    }
+    m.writeUInt16BE(port, 24);
+    return createHmac('sha256', this.secret).update(m).digest().subarray(0, 8);
+  }
+}
