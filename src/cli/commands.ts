@@ -1,4 +1,9 @@
 import type { Command } from 'commander';
+import { registerCreate } from './create.js';
+import { registerInfo } from './info.js';
 
 /** Every subcommand registers itself here, one file per command. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerInfo(program);
+  registerCreate(program);
+}

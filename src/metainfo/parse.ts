@@ -68,7 +68,8 @@ export function parseTorrent(bytes: Buffer, opts: SafeNameOptions = platformName
   const priv = info.private;
   if (priv !== undefined && !isInt(priv)) warnings.push('ignored "info.private": not an integer');
   if (decoded.unsortedDicts > 0) {
-    warnings.push(`${decoded.unsortedDicts} dictionaries have keys out of order; the info hash is taken from the bytes as they are`);
+    const n = decoded.unsortedDicts;
+    warnings.push(`${n} ${n === 1 ? 'dictionary has' : 'dictionaries have'} keys out of order; the info hash is taken from the bytes as they are`);
   }
   const encoding = root.encoding;
   if (isBytes(encoding) && !/^utf-?8$/i.test(encoding.toString('latin1'))) {
