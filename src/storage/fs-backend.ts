@@ -66,6 +66,15 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+async function orNull(p: Promise<import('node:fs').Stats>): Promise<FsStat | null> {
+  try {
+    return toStat(await p);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
 class NodeHandle implements FsHandle {
   constructor(private readonly fh: fsp.FileHandle) {}
   async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
@@ -93,22 +102,8 @@ export const nodeBackend: FsBackend = {
   async open(path, mode) {
     return new NodeHandle(await fsp.open(path, FLAGS[mode], 0o666));
   },
-  async stat(path) {
-    try {
-      return toStat(await fsp.stat(path));
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  },
-  async lstat(path) {
-    try {
-      return toStat(await fsp.lstat(path));
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  },
+  stat: (path) => orNull(fsp.stat(path)),
+  lstat: (path) => orNull(fsp.lstat(path)),
   realpath: (path) => fsp.realpath(path),
   async mkdir(path) {
     await fsp.mkdir(path, { recursive: true });
