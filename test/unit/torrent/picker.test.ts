@@ -327,3 +327,21 @@ test('a leecher that lacks the rarest pieces still gets its own rarest ones', ()
   );
   assert.ok(p.isEndgame() === false, 'the seed still has free pieces to give');
 });
+
+test('a leecher\'s cached rarest list is rebuilt when a peer leaves and rarity changes', () => {
+  const n = 20_000;
+  const p = new PiecePicker(layoutOf(n, 1, 1), { random: seeded(12), initialRandomPieces: 0 });
+  const mine = [...Array(n).keys()].filter((i) => i % 50 === 0); // 400 pieces
+  const a = mine.filter((i) => i % 100 === 0);
+  const b = mine.filter((i) => i % 100 !== 0);
+  p.addPeer(1, 'all');
+  p.addPeer(2, mine);
+  p.addPeer(3, a); // at first the pieces in `a` are the common ones
+  const has = hasSet(mine);
+  const [first] = p.next(2, has, 1, 0);
+  assert.ok(!a.includes(first!.index), 'rarest first: a piece only the leecher and the seed have');
+  p.addPeer(4, b);
+  p.removePeer(3); // now `a` is the rarer half
+  const [second] = p.next(2, has, 1, 0);
+  assert.ok(a.includes(second!.index), `after the change, a piece from the rarer half (got ${second!.index})`);
+});
