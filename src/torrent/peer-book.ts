@@ -109,7 +109,8 @@ export class PeerBook {
     const key = addressKey(addr);
     let e = this.entries.get(key);
     if (!e) {
-      if (this.banned.has(banKey(addr))) return;
+      // an incoming peer's port is an ephemeral one: nothing to dial later
+      if (source === 'incoming' || this.banned.has(banKey(addr))) return;
       e = { addr, source, state: 'idle', failures: 0, retryAt: 0 };
       this.entries.set(key, e);
     }

@@ -1,0 +1,63 @@
+/**
+ * Every bound and timing of a torrent session, in one place. Tests shrink the timings;
+ * each limit has a test that shows it holds.
+ */
+export interface TorrentLimits {
+  /** Established peer connections per torrent. */
+  maxConnections: number;
+  /** Outgoing connections still connecting or handshaking, per torrent. */
+  maxHalfOpen: number;
+  /** Unverified piece bytes held in memory; no new piece is started above it. */
+  maxUnverifiedBytes: number;
+  /** Requests in flight per peer: the pipeline adapts between these to the peer's rate. */
+  minPipeline: number;
+  maxPipeline: number;
+  /** How many seconds of a peer's rate to keep requested. */
+  pipelineSeconds: number;
+  /** A peer that delivers nothing for this long loses its requests and is snubbed. */
+  requestTimeoutMs: number;
+  /** Queued incoming requests per peer; more are dropped. */
+  maxQueuedRequests: number;
+  /** Protocol violations (requests while choked, dropped floods, unrequested blocks) before we hang up. */
+  maxViolations: number;
+  /** Regular upload slots, and how often the choker re-chooses them. */
+  uploadSlots: number;
+  chokeIntervalMs: number;
+  /** How often the optimistic unchoke rotates. */
+  optimisticIntervalMs: number;
+  /** The periodic check: dialling, request timeouts, idle peers. */
+  tickMs: number;
+  /** Piece bytes cached for uploading. */
+  uploadCacheBytes: number;
+  /** Dial timeout and handshake timeout for one peer. */
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  /** Close a connection when nothing was received for this long. */
+  idleTimeoutMs: number;
+  /** Close a connection where neither side has wanted anything for this long. */
+  uselessPeerMs: number;
+  /** How long the `stopped` announce may take on shutdown. */
+  stopAnnounceTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: TorrentLimits = {
+  maxConnections: 50,
+  maxHalfOpen: 8,
+  maxUnverifiedBytes: 64 * 1024 * 1024,
+  minPipeline: 8,
+  maxPipeline: 512,
+  pipelineSeconds: 2,
+  requestTimeoutMs: 30_000,
+  maxQueuedRequests: 256,
+  maxViolations: 64,
+  uploadSlots: 4,
+  chokeIntervalMs: 10_000,
+  optimisticIntervalMs: 30_000,
+  tickMs: 1_000,
+  uploadCacheBytes: 32 * 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  uselessPeerMs: 60_000,
+  stopAnnounceTimeoutMs: 3_000,
+};

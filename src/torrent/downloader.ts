@@ -1,0 +1,156 @@
+import type { PieceLayout } from '../metainfo/layout.js';
+import { logger } from '../util/log.js';
+import { PieceAssembler, type AssembledPiece } from './assembler.js';
+import type { TorrentLimits } from './defaults.js';
+import type { PeerConnection } from './peer-connection.js';
+import type { PiecePicker } from './picker.js';
+
+const log = logger('download');
+
+/** What the Downloader needs from the torrent around it. */
+export interface DownloadHost {
+  readonly layout: PieceLayout;
+  readonly picker: PiecePicker;
+  readonly limits: TorrentLimits;
+  now(): number;
+  peerByKey(key: number): PeerConnection | undefined;
+  expectedHash(index: number): Buffer;
+  /** A verified piece to store; resolves when it is on disk. */
+  store(index: number, data: Buffer): void;
+  /** A piece failed its hash check; `contributors` sent its blocks. */
+  pieceFailed(index: number, contributors: number[]): void;
+  downloading(): boolean;
+  /** Payload bytes received (for the download limit). */
+  received(bytes: number): void;
+}
+
+/**
+ * Asks peers for blocks and turns the blocks that come back into verified pieces.
+ * Only a block we asked that peer for is accepted; every piece is checked by SHA-1 before
+ * it is stored; a peer that delivers nothing for too long gives its blocks back.
+ */
+export class Downloader {
+  private readonly assembler: PieceAssembler;
+  private readonly blocksPerPiece: number;
+  /** Verified bytes received, and bytes thrown away (duplicates, failed pieces). */
+  verifiedBytes = 0;
+  wastedBytes = 0;
+  failedPieces = 0;
+
+  constructor(private readonly host: DownloadHost) {
+    this.assembler = new PieceAssembler(host.layout);
+    this.blocksPerPiece = Math.ceil(host.layout.pieceLength / host.layout.blockLength);
+  }
+
+  get unverifiedBytes(): number {
+    return this.assembler.bytes;
+  }
+
+  blockKey(index: number, begin: number): number {
+    return index * this.blocksPerPiece + begin / this.host.layout.blockLength;
+  }
+
+  private blockOf(key: number): { index: number; begin: number; length: number } {
+    const index = Math.floor(key / this.blocksPerPiece);
+    const b = key - index * this.blocksPerPiece;
+    return { index, begin: b * this.host.layout.blockLength, length: this.host.layout.blockSize(index, b) };
+  }
+
+  /** How many requests to keep in flight to this peer: a couple of seconds of its rate. */
+  pipelineTarget(peer: PeerConnection): number {
+    const { minPipeline, maxPipeline, pipelineSeconds } = this.host.limits;
+    const perSecond = peer.down.rate(this.host.now()) / this.host.layout.blockLength;
+    return Math.max(minPipeline, Math.min(maxPipeline, Math.ceil(perSecond * pipelineSeconds)));
+  }
+
+  /** Sends as many requests to this peer as its pipeline has room for. */
+  fill(peer: PeerConnection): void {
+    if (peer.closed || peer.peerChoking || !peer.amInterested || !this.host.downloading()) return;
+    // a snubbed peer keeps one request: a probe that lifts the snub when it is answered
+    const room = (peer.snubbed ? 1 : this.pipelineTarget(peer)) - peer.requested.size;
+    if (room <= 0) return;
+    const now = this.host.now();
+    const allowNew = this.assembler.bytes < this.host.limits.maxUnverifiedBytes;
+    const reqs = this.host.picker.next(peer.key, (i) => peer.has.has(i), room, now, allowNew);
+    if (reqs.length > 0 && peer.requested.size === 0) peer.lastBlockAt = now;
+    for (const r of reqs) {
+      peer.requested.set(this.blockKey(r.index, r.begin), now);
+      peer.send({ type: 'request', index: r.index, begin: r.begin, length: r.length });
+    }
+  }
+
+  /** A `piece` message. Returns false when the block was not one we asked this peer for. */
+  onBlock(peer: PeerConnection, index: number, begin: number, block: Buffer): boolean {
+    const layout = this.host.layout;
+    if (!layout.isBlock(index, begin, block.length)) return false;
+    const key = this.blockKey(index, begin);
+    if (!peer.requested.delete(key)) return false;
+    const now = this.host.now();
+    peer.lastBlockAt = now;
+    peer.snubbed = false;
+    peer.down.add(block.length, now);
+    this.host.received(block.length);
+    const res = this.host.picker.received(peer.key, index, begin, block.length);
+    for (const c of res.cancel) {
+      const other = this.host.peerByKey(c.peer);
+      if (other && other.requested.delete(this.blockKey(c.index, c.begin))) {
+        other.send({ type: 'cancel', index: c.index, begin: c.begin, length: c.length });
+      }
+    }
+    if (!res.accepted) {
+      this.wastedBytes += block.length;
+      return true;
+    }
+    const piece = this.assembler.add(index, begin, block);
+    if (piece) this.finish(piece);
+    return true;
+  }
+
+  private finish(piece: AssembledPiece): void {
+    if (piece.sha1.equals(this.host.expectedHash(piece.index))) {
+      this.verifiedBytes += piece.data.length;
+      this.host.store(piece.index, piece.data);
+      return;
+    }
+    this.failedPieces++;
+    this.wastedBytes += piece.data.length;
+    const contributors = this.host.picker.failed(piece.index);
+    log('piece %d failed its hash check (from %o)', piece.index, contributors);
+    this.host.pieceFailed(piece.index, contributors);
+  }
+
+  /** The peer choked us, timed out, or went away: its requests go back to the pool. */
+  giveBack(peer: PeerConnection, sendCancel: boolean): void {
+    for (const key of peer.requested.keys()) {
+      const b = this.blockOf(key);
+      this.host.picker.cancelled(peer.key, b.index, b.begin);
+      if (sendCancel) peer.send({ type: 'cancel', index: b.index, begin: b.begin, length: b.length });
+    }
+    peer.requested.clear();
+  }
+
+  /** A fast-extension reject: that one request goes back to the pool. */
+  onReject(peer: PeerConnection, index: number, begin: number): void {
+    if (!this.host.layout.inPiece(index, begin, 1)) return;
+    if (peer.requested.delete(this.blockKey(index, begin))) this.host.picker.cancelled(peer.key, index, begin);
+  }
+
+  /** Periodic check: a peer that sent nothing for the timeout is snubbed and loses its requests. */
+  checkTimeouts(peers: Iterable<PeerConnection>): PeerConnection[] {
+    const now = this.host.now();
+    const timedOut: PeerConnection[] = [];
+    for (const p of peers) {
+      if (p.requested.size === 0 || now - p.lastBlockAt < this.host.limits.requestTimeoutMs) continue;
+      log('%s sent nothing for %d ms: snubbed, %d requests given back', p.label, now - p.lastBlockAt, p.requested.size);
+      p.snubbed = true;
+      this.giveBack(p, true);
+      timedOut.push(p);
+    }
+    return timedOut;
+  }
+
+  /** Drops partial pieces (on stop). */
+  clear(): void {
+    this.assembler.clear();
+  }
+}

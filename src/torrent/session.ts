@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { connectPeer } from '../net/connect.js';
+import { PeerListener } from '../net/listener.js';
+import { PeerWire } from '../net/peer-wire.js';
+import { UdpTrackerClient } from '../tracker/client/udp.js';
+import { logger } from '../util/log.js';
+import { VERSION } from '../version.js';
+import { makeReserved, supportsFastExtension, type Handshake } from '../wire/handshake.js';
+import type { Message } from '../wire/messages.js';
+import type { PeerAddress } from './peer-book.js';
+import { Torrent, type Dialled, type TorrentOptions } from './torrent.js';
+import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
+
+const log = logger('session');
+
+export interface SessionOptions {
+  /** Listening port for incoming peers; 0 = any free port. */
+  port?: number;
+  /** Listening address; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  peerId?: Buffer;
+  /** Timings for the wire (tests shorten them). */
+  limits?: Partial<TorrentLimits>;
+}
+
+/** Azureus-style peer id: -SW0100- and 12 random bytes. */
+export function makePeerId(): Buffer {
+  const [major = '0', minor = '0', patch = '0'] = VERSION.split('.');
+  const tag = `-SW${major.padStart(2, '0').slice(-2)}${minor.slice(-1)}${patch.slice(-1)}-`;
+  return Buffer.concat([Buffer.from(tag, 'latin1'), randomBytes(12)]);
+}
+
+const RESERVED = makeReserved({ fast: true });
+
+/**
+ * What the torrents of one process share: our peer id, the listening socket (an incoming
+ * handshake names the torrent it is for), and the UDP socket for trackers.
+ */
+export class Session {
+  readonly peerId: Buffer;
+  readonly limits: TorrentLimits;
+  private readonly listener: PeerListener;
+  private readonly torrents = new Map<string, Torrent>();
+  private readonly udp = new UdpTrackerClient();
+  private readonly wires = new Set<PeerWire>();
+
+  constructor(private readonly opts: SessionOptions = {}) {
+    this.peerId = opts.peerId ?? makePeerId();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.listener = new PeerListener({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      onConnection: (socket, established) => this.incoming(socket, established),
+    });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return this.listener.listen();
+  }
+
+  /** Adds a torrent (call listen() first so its port can be announced). */
+  add(opts: Omit<TorrentOptions, 'peerId' | 'port' | 'dial' | 'udp'>): Torrent {
+    const hex = opts.metainfo.infoHashHex;
+    if (this.torrents.has(hex)) throw new Error(`torrent ${hex} is already in this session`);
+    const t = new Torrent({
+      ...opts,
+      limits: { ...this.opts.limits, ...opts.limits },
+      peerId: this.peerId,
+      port: this.listener.port,
+      udp: this.udp,
+      dial: (addr, signal) => this.dial(addr, opts.metainfo.infoHash, signal),
+    });
+    this.torrents.set(hex, t);
+    return t;
+  }
+
+  private track(wire: PeerWire): PeerWire {
+    this.wires.add(wire);
+    wire.once('close', () => this.wires.delete(wire));
+    return wire;
+  }
+
+  private wireTimings(): { handshakeTimeoutMs: number; idleTimeoutMs: number } {
+    return { handshakeTimeoutMs: this.limits.handshakeTimeoutMs, idleTimeoutMs: this.limits.idleTimeoutMs };
+  }
+
+  private incoming(socket: Socket, established: () => void): void {
+    const wire = this.track(
+      new PeerWire({
+        socket,
+        direction: 'incoming',
+        peerId: this.peerId,
+        reserved: RESERVED,
+        ...this.wireTimings(),
+        accept: (h: Handshake) => (this.torrents.has(h.infoHash.toString('hex')) ? true : 'unknown torrent'),
+      }),
+    );
+    wire.once('handshake', (remote: Handshake) => {
+      established();
+      const t = this.torrents.get(remote.infoHash.toString('hex'));
+      if (!t) return wire.close('unknown torrent');
+      const addr = { host: wire.remoteAddress, port: wire.remotePort };
+      t.attachIncoming(wire, addr, remote.peerId, supportsFastExtension(remote.reserved));
+    });
+  }
+
+  /** Connects to a peer and exchanges handshakes for `infoHash`. */
+  private async dial(addr: PeerAddress, infoHash: Buffer, signal: AbortSignal): Promise<Dialled> {
+    const socket = await connectPeer(addr.host, addr.port, { timeoutMs: this.limits.connectTimeoutMs, signal });
+    const wire = this.track(
+      new PeerWire({ socket, direction: 'outgoing', peerId: this.peerId, infoHash, reserved: RESERVED, signal, ...this.wireTimings() }),
+    );
+    return new Promise<Dialled>((resolve, reject) => {
+      const onClose = (reason: string) => reject(new Error(`handshake with ${addr.host}:${addr.port} failed: ${reason}`));
+      wire.once('close', onClose);
+      wire.once('handshake', (remote: Handshake) => {
+        wire.off('close', onClose);
+        // messages in the same packet as the handshake arrive before the torrent attaches
+        const early: Message[] = [];
+        const keep = (m: Message) => early.push(m);
+        wire.on('message', keep);
+        resolve({
+          transport: wire,
+          peerId: remote.peerId,
+          fast: supportsFastExtension(remote.reserved),
+          takeEarly: () => {
+            wire.off('message', keep);
+            return early;
+          },
+        });
+      });
+    });
+  }
+
+  /** Stops every torrent (resume saved, trackers told) and closes every socket. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.torrents.values()].map((t) => t.stop()));
+    this.torrents.clear();
+    await this.listener.close();
+    for (const w of this.wires) w.close('session closed');
+    this.udp.close();
+    log('session closed');
+  }
+}

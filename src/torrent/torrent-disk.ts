@@ -1,0 +1,157 @@
+import type { Metainfo } from '../metainfo/metainfo.js';
+import { checkExisting } from '../storage/check.js';
+import type { FsBackend } from '../storage/fs-backend.js';
+import { loadResume, saveResume } from '../storage/resume.js';
+import { PieceStorage } from '../storage/storage.js';
+import { WriteQueue } from '../storage/write-queue.js';
+import { errorMessage, type StorageError } from '../util/errors.js';
+import { logger } from '../util/log.js';
+import type { Bitfield } from '../wire/bitfield.js';
+
+const log = logger('disk');
+
+/** How often progress is saved to the resume file while downloading. */
+const RESUME_SAVE_MS = 30_000;
+
+export interface TorrentDiskOptions {
+  metainfo: Metainfo;
+  root: string;
+  /** Listed file indices (1-based); default all. */
+  select?: number[];
+  backend?: FsBackend;
+  onWritten: (index: number) => void;
+  onError: (err: StorageError) => void;
+  /** True: stop reading from sockets, the disk is behind. False: go on. */
+  onBackpressure: (paused: boolean) => void;
+  /** For tests: how often the resume file is saved. */
+  resumeSaveMs?: number;
+}
+
+/**
+ * A torrent's disk: what is already there (resume file, then hashing what it cannot
+ * vouch for), the bounded write queue for verified pieces, reads for uploading, and
+ * keeping the resume file current so a restart re-checks nothing it can trust.
+ */
+export class TorrentDisk {
+  readonly storage: PieceStorage;
+  private readonly queue: WriteQueue;
+  private readonly selected: (layoutIndex: number) => boolean;
+  private dirty = false;
+  private lastSave = 0;
+  private saving: Promise<void> | undefined;
+  backpressure = false;
+
+  constructor(private readonly opts: TorrentDiskOptions) {
+    const m = opts.metainfo;
+    const chosen = opts.select ? new Set(m.files.filter((f) => opts.select!.includes(f.index)).map((f) => f.layoutIndex)) : undefined;
+    this.selected = chosen ? (i) => chosen.has(i) : () => true;
+    this.storage = new PieceStorage({
+      root: opts.root,
+      layout: m.layout,
+      selected: this.selected,
+      backend: opts.backend,
+      infoHashHex: m.infoHashHex,
+    });
+    this.queue = new WriteQueue({
+      write: (i, d) => this.storage.writePiece(i, d),
+      onWritten: (i) => {
+        this.dirty = true;
+        opts.onWritten(i);
+      },
+      onLowWater: () => {
+        this.backpressure = false;
+        opts.onBackpressure(false);
+      },
+      onError: (err) => opts.onError(err),
+    });
+  }
+
+  /** Which pieces are already on disk and good. */
+  async check(o: { recheck: boolean; onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<boolean[]> {
+    const m = this.opts.metainfo;
+    let resume;
+    if (!o.recheck) {
+      const r = await loadResume(this.opts.root, m.infoHashHex, m.layout, this.opts.backend);
+      if ('ignored' in r) log('resume file not used: %s', r.ignored);
+      else resume = r;
+    }
+    const res = await checkExisting({
+      root: this.opts.root,
+      layout: m.layout,
+      pieceHashes: m.pieceHashes,
+      selected: this.selected,
+      resume,
+      recheck: o.recheck,
+      onProgress: o.onProgress,
+      signal: o.signal,
+      infoHashHex: m.infoHashHex,
+      backend: this.opts.backend,
+    });
+    log('check: %d trusted, %d hashed, %d good, %d files missing', res.trusted, res.hashed, res.verified, res.missingFiles);
+    return res.have;
+  }
+
+  /** A verified piece: queued for writing; reading from peers pauses when the queue is full. */
+  write(index: number, data: Buffer): void {
+    let ok: boolean;
+    try {
+      ok = this.queue.push(index, data);
+    } catch (err) {
+      this.opts.onError(err as StorageError);
+      return;
+    }
+    if (!ok && !this.backpressure) {
+      this.backpressure = true;
+      this.opts.onBackpressure(true);
+    }
+  }
+
+  read(index: number, begin: number, length: number): Promise<Buffer> {
+    return this.storage.read(index, begin, length);
+  }
+
+  /** Saves progress now and then while downloading. */
+  maybeSaveResume(have: Bitfield): void {
+    const interval = this.opts.resumeSaveMs ?? RESUME_SAVE_MS;
+    if (!this.dirty || this.saving || Date.now() - this.lastSave < interval) return;
+    this.saving = this.save(have)
+      .catch((err: unknown) => log('saving the resume file failed: %s', errorMessage(err)))
+      .finally(() => (this.saving = undefined));
+  }
+
+  private async save(have: Bitfield): Promise<void> {
+    this.dirty = false;
+    this.lastSave = Date.now();
+    // only pieces already handed to the OS are listed: flush first
+    const snapshot = Array.from({ length: have.length }, (_, i) => have.has(i));
+    await this.storage.flush();
+    const m = this.opts.metainfo;
+    await saveResume(this.opts.root, { infoHashHex: m.infoHashHex, layout: m.layout, have: snapshot }, this.opts.backend);
+  }
+
+  /** Everything is downloaded: finish the writes, give files their full size, record it. */
+  async finish(have: Bitfield): Promise<void> {
+    await this.queue.drain();
+    await this.storage.ensureFiles();
+    await this.saving;
+    await this.save(have);
+  }
+
+  /** Shutting down: finish what can be finished, save progress, close the files. */
+  async close(have: Bitfield): Promise<void> {
+    try {
+      await this.queue.drain();
+    } catch (err) {
+      log('pending writes failed on close: %s', errorMessage(err));
+    }
+    try {
+      await this.saving;
+      // after a disk error too: every piece written so far stays verified for the next run
+      await this.save(have);
+    } catch (err) {
+      log('saving the resume file on close failed: %s', errorMessage(err));
+    } finally {
+      await this.storage.close();
+    }
+  }
+}

@@ -1,0 +1,397 @@
+import { EventEmitter } from 'node:events';
+import type { Metainfo } from '../metainfo/metainfo.js';
+import { pieceHash } from '../metainfo/metainfo.js';
+import type { PieceLayout } from '../metainfo/layout.js';
+import type { FsBackend } from '../storage/fs-backend.js';
+import type { UdpTrackerClient } from '../tracker/client/udp.js';
+import { errorMessage, StorageError } from '../util/errors.js';
+import { logger } from '../util/log.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import { Bitfield } from '../wire/bitfield.js';
+import type { Message } from '../wire/messages.js';
+import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
+import { Downloader } from './downloader.js';
+import { PeerBook, type PeerAddress, type PeerSource } from './peer-book.js';
+import type { PeerTransport } from './peer-connection.js';
+import { PeerSet } from './peer-set.js';
+import { PiecePicker } from './picker.js';
+import { PieceCache } from './piece-cache.js';
+import { TorrentDisk } from './torrent-disk.js';
+import { Uploader } from './uploader.js';
+import { TorrentTrackers } from './torrent-trackers.js';
+
+const log = logger('torrent');
+
+export type TorrentPhase = 'idle' | 'checking' | 'downloading' | 'seeding' | 'stopped' | 'error';
+
+/** A finished handshake on an outgoing connection. */
+export interface Dialled {
+  transport: PeerTransport;
+  peerId: Buffer;
+  fast: boolean;
+  /** Messages that arrived between the handshake and now; stops collecting them. */
+  takeEarly: () => Message[];
+}
+
+export interface TorrentOptions {
+  metainfo: Metainfo;
+  /** The download folder: files land at root/<layout path>. */
+  root: string;
+  peerId: Buffer;
+  /** Our listening port, announced to trackers. */
+  port: number;
+  /** Opens an outgoing connection and does the handshake (the Session provides it). */
+  dial: (addr: PeerAddress, signal: AbortSignal) => Promise<Dialled>;
+  /** Listed file indices (1-based, as `swarm info` shows them); default all. */
+  select?: number[];
+  limits?: Partial<TorrentLimits>;
+  /** Bytes per second; 0 or undefined = unlimited. */
+  uploadLimit?: number;
+  downloadLimit?: number;
+  recheck?: boolean;
+  /** Announce to the torrent's trackers (default true). */
+  trackers?: boolean;
+  backend?: FsBackend;
+  /** The session's shared UDP tracker socket. */
+  udp?: UdpTrackerClient;
+  now?: () => number;
+}
+
+export interface TorrentStats {
+  phase: TorrentPhase;
+  /** Bytes of the selected pieces, and how many of them are verified on disk. */
+  totalBytes: number;
+  doneBytes: number;
+  piecesDone: number;
+  piecesTotal: number;
+  downloadedBytes: number;
+  uploadedBytes: number;
+  wastedBytes: number;
+  failedPieces: number;
+  downRate: number;
+  upRate: number;
+  peers: number;
+  knownPeers: number;
+  trackers: Array<{ url: string; ok: boolean; lastError?: string }>;
+}
+
+/**
+ * One torrent: checks what is on disk, finds peers, downloads what is missing, serves
+ * what it has. Events: 'phase' (phase), 'piece' (index), 'piece-failed' (index),
+ * 'done' (every selected piece is verified and on disk), 'error' (a fatal error).
+ */
+export class Torrent extends EventEmitter {
+  readonly layout: PieceLayout;
+  readonly limits: TorrentLimits;
+  readonly picker: PiecePicker;
+  readonly book = new PeerBook();
+  readonly downloader: Downloader;
+  readonly uploader: Uploader;
+  readonly peers: PeerSet;
+  readonly haveBits: Bitfield;
+  readonly uploadLimit: TokenBucket | undefined;
+  private readonly downloadLimit: TokenBucket | undefined;
+  private readonly disk: TorrentDisk;
+  private readonly trackers: TorrentTrackers;
+  private readonly cache: PieceCache;
+  private readonly wanted: Uint8Array;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private halfOpen = 0;
+  private throttledUntil = 0;
+  phase: TorrentPhase = 'idle';
+  error: Error | undefined;
+  readonly now: () => number;
+
+  constructor(readonly opts: TorrentOptions) {
+    super();
+    const m = opts.metainfo;
+    this.layout = m.layout;
+    this.now = opts.now ?? Date.now;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.wanted = selectedPieces(m, opts.select);
+    this.picker = new PiecePicker(this.layout, { wanted: (i) => this.wanted[i] === 1 });
+    this.haveBits = new Bitfield(this.layout.pieceCount);
+    this.uploadLimit = opts.uploadLimit ? new TokenBucket(opts.uploadLimit) : undefined;
+    this.downloadLimit = opts.downloadLimit ? new TokenBucket(opts.downloadLimit) : undefined;
+    this.disk = new TorrentDisk({
+      metainfo: m,
+      root: opts.root,
+      select: opts.select,
+      backend: opts.backend,
+      onWritten: (i) => this.pieceWritten(i),
+      onError: (err) => this.fail(err),
+      onBackpressure: (paused) => this.setReading(!paused),
+    });
+    this.cache = new PieceCache(this.limits.uploadCacheBytes, (i) => this.disk.read(i, 0, this.layout.pieceSize(i)), (i) =>
+      this.layout.pieceSize(i),
+    );
+    this.trackers = new TorrentTrackers({
+      metainfo: m,
+      peerId: opts.peerId,
+      port: opts.port,
+      enabled: opts.trackers ?? true,
+      udp: opts.udp,
+      stats: () => ({ uploaded: this.uploader.uploadedBytes, downloaded: this.downloader.verifiedBytes, left: this.picker.bytesLeft() }),
+      onPeers: (addrs) => this.addPeers(addrs, 'tracker'),
+    });
+    const self = this;
+    this.downloader = new Downloader({
+      layout: this.layout,
+      picker: this.picker,
+      limits: this.limits,
+      now: this.now,
+      peerByKey: (k) => this.peers.get(k),
+      expectedHash: (i) => pieceHash(m, i),
+      store: (i, data) => this.disk.write(i, data),
+      pieceFailed: (i, who) => this.pieceFailed(i, who),
+      downloading: () => this.phase === 'downloading',
+      received: (n) => this.throttle(n),
+    });
+    this.uploader = new Uploader({
+      layout: this.layout,
+      limits: this.limits,
+      uploadLimit: this.uploadLimit,
+      signal: this.abort.signal,
+      now: this.now,
+      havePiece: (i) => this.haveBits.has(i),
+      readPiece: (i) => this.cache.get(i),
+      seeding: () => this.phase === 'seeding',
+      peers: () => this.peers.values(),
+      readFailed: (i, err) => this.fail(err instanceof Error ? err : new StorageError('EIO', `reading piece ${i}: ${errorMessage(err)}`)),
+    });
+    this.peers = new PeerSet({
+      limits: this.limits,
+      picker: this.picker,
+      book: this.book,
+      get downloader() {
+        return self.downloader;
+      },
+      get uploader() {
+        return self.uploader;
+      },
+      pieceCount: this.layout.pieceCount,
+      haveBits: this.haveBits,
+      now: this.now,
+      downloading: () => this.phase === 'downloading',
+      wantsPiece: (i) => this.wanted[i] === 1 && !this.haveBits.has(i),
+    });
+    this.peers.on('peer-closed', () => this.emit('peers'));
+    this.peers.on('peer', (p) => {
+      if (this.downloadLimit && this.throttledUntil > this.now()) p.transport.pause();
+      this.emit('peers');
+    });
+  }
+
+  get infoHash(): Buffer {
+    return this.opts.metainfo.infoHash;
+  }
+
+  private setPhase(p: TorrentPhase): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    log('%s: %s', this.opts.metainfo.name, p);
+    this.emit('phase', p);
+  }
+
+  /** Checks the data on disk, then downloads or seeds. Resolves once checking is done. */
+  async start(onCheckProgress?: (bytes: number) => void): Promise<void> {
+    this.setPhase('checking');
+    const have = await this.disk.check({ recheck: this.opts.recheck ?? false, onProgress: onCheckProgress, signal: this.abort.signal });
+    if (this.phase !== 'checking') return;
+    for (let i = 0; i < have.length; i++) {
+      if (!have[i]) continue;
+      this.haveBits.set(i);
+      this.picker.setHave(i);
+    }
+    this.timer = setInterval(() => this.tick(), this.limits.tickMs);
+    if (this.picker.isComplete()) await this.complete(true);
+    else this.setPhase('downloading');
+    this.trackers.start();
+    this.tick();
+  }
+
+  /** Peers from trackers, the command line, or other sources. */
+  addPeers(addrs: PeerAddress[], source: PeerSource): void {
+    let added = 0;
+    for (const a of addrs) if (this.book.add(a, source)) added++;
+    if (added > 0 && (this.phase === 'downloading' || this.phase === 'seeding')) this.dialSome();
+  }
+
+  /** An incoming connection whose handshake named this torrent. */
+  attachIncoming(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, fast: boolean): void {
+    if (this.phase !== 'downloading' && this.phase !== 'seeding') {
+      transport.close('torrent not active');
+      return;
+    }
+    if (this.book.isBanned(addr)) {
+      transport.close('banned');
+      return;
+    }
+    this.peers.attach(transport, addr, peerId, 'incoming', fast);
+  }
+
+  private tick(): void {
+    if (this.phase !== 'downloading' && this.phase !== 'seeding') return;
+    this.peers.tick(this.phase === 'seeding');
+    this.dialSome();
+    if (this.phase === 'downloading' && this.peers.size === 0 && this.halfOpen === 0) this.trackers.needPeers();
+    this.disk.maybeSaveResume(this.haveBits);
+  }
+
+  private dialSome(): void {
+    const { maxHalfOpen, maxConnections } = this.limits;
+    const room = Math.min(maxHalfOpen - this.halfOpen, maxConnections - this.peers.size - this.halfOpen);
+    for (const addr of this.book.takeDialable(this.now(), room)) {
+      this.halfOpen++;
+      this.opts.dial(addr, this.abort.signal).then(
+        (d) => {
+          this.halfOpen--;
+          if (this.phase !== 'downloading' && this.phase !== 'seeding') return d.transport.close('torrent not active');
+          if (d.peerId.equals(this.opts.peerId)) {
+            this.book.remove(addr);
+            return d.transport.close('connected to ourselves');
+          }
+          const early = d.takeEarly();
+          if (this.peers.attach(d.transport, addr, d.peerId, 'tracker', d.fast)) {
+            for (const m of early) d.transport.emit('message', m);
+          }
+        },
+        (err: unknown) => {
+          this.halfOpen--;
+          log('dial %s:%d failed: %s', addr.host, addr.port, errorMessage(err));
+          this.book.failed(addr, this.now());
+        },
+      );
+    }
+  }
+
+  /** Pauses or resumes reading from every peer (disk backpressure, download limit). */
+  private setReading(on: boolean): void {
+    for (const p of this.peers.values()) {
+      if (on) p.transport.resume();
+      else p.transport.pause();
+    }
+  }
+
+  /** Called for every payload byte received, to hold the download limit. */
+  throttle(bytes: number): void {
+    const bucket = this.downloadLimit;
+    if (!bucket) return;
+    const now = this.now();
+    bucket.spend(bytes, now);
+    const wait = bucket.delayFor(1, now);
+    if (wait <= 0 || this.throttledUntil > now) return;
+    this.throttledUntil = now + wait;
+    this.setReading(false);
+    setTimeout(() => {
+      if (this.disk.backpressure) return;
+      this.setReading(true);
+    }, wait).unref();
+  }
+
+  private pieceWritten(index: number): void {
+    if (this.phase !== 'downloading') return;
+    this.haveBits.set(index);
+    this.picker.verified(index);
+    this.peers.broadcastHave(index);
+    this.emit('piece', index);
+    if (this.picker.isComplete()) {
+      this.complete().catch((err: unknown) => this.fail(err));
+    }
+  }
+
+  private pieceFailed(index: number, contributors: number[]): void {
+    this.emit('piece-failed', index);
+    for (const key of contributors) {
+      const p = this.peers.get(key);
+      if (!p) continue;
+      if (this.book.strike(p.addr)) p.close('sent bad data repeatedly: banned');
+    }
+  }
+
+  /** Every selected piece is verified: flush to disk, record it, and turn to seeding. */
+  private async complete(atStart = false): Promise<void> {
+    if (this.phase === 'seeding') return;
+    await this.disk.finish(this.haveBits);
+    if (this.phase === 'stopped' || this.phase === 'error') return;
+    this.peers.notInterestedInAll();
+    this.setPhase('seeding');
+    if (!atStart) this.trackers.completed();
+    this.emit('done');
+  }
+
+  private fail(err: unknown): void {
+    if (this.phase === 'error' || this.phase === 'stopped') return;
+    this.error = err instanceof Error ? err : new Error(String(err));
+    log('fatal: %s', this.error.message);
+    this.setPhase('error');
+    this.emit('error', this.error);
+  }
+
+  /** Stops cleanly: no new requests, pending writes finished, resume saved, trackers told. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.setPhase('stopped');
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    this.uploader.stop();
+    this.peers.closeAll('shutting down');
+    this.downloader.clear();
+    this.cache.clear();
+    await Promise.allSettled([this.disk.close(this.haveBits), this.trackers.stop(this.limits.stopAnnounceTimeoutMs)]);
+  }
+
+  stats(): TorrentStats {
+    const now = this.now();
+    let downRate = 0;
+    let upRate = 0;
+    for (const p of this.peers.values()) {
+      downRate += p.down.rate(now);
+      upRate += p.up.rate(now);
+    }
+    let totalBytes = 0;
+    let doneBytes = 0;
+    let piecesTotal = 0;
+    let piecesDone = 0;
+    for (let i = 0; i < this.layout.pieceCount; i++) {
+      if (this.wanted[i] !== 1) continue;
+      const size = this.layout.pieceSize(i);
+      totalBytes += size;
+      piecesTotal++;
+      if (this.haveBits.has(i)) {
+        doneBytes += size;
+        piecesDone++;
+      }
+    }
+    return {
+      phase: this.phase,
+      totalBytes,
+      doneBytes,
+      piecesDone,
+      piecesTotal,
+      downloadedBytes: this.downloader.verifiedBytes + this.downloader.wastedBytes,
+      uploadedBytes: this.uploader.uploadedBytes,
+      wastedBytes: this.downloader.wastedBytes,
+      failedPieces: this.downloader.failedPieces,
+      downRate,
+      upRate,
+      peers: this.peers.size,
+      knownPeers: this.book.size,
+      trackers: this.trackers.status(),
+    };
+  }
+}
+
+/** Which pieces hold at least one byte of a selected file. */
+function selectedPieces(m: Metainfo, select: number[] | undefined): Uint8Array {
+  const wanted = new Uint8Array(m.layout.pieceCount);
+  const chosen = select ? new Set(select) : undefined;
+  for (const f of m.files) {
+    if (chosen && !chosen.has(f.index)) continue;
+    const range = m.layout.filePieces(f.layoutIndex);
+    if (!range) continue;
+    wanted.fill(1, range.first, range.last + 1);
+  }
+  return wanted;
+}

@@ -1,0 +1,180 @@
+import type { PieceLayout } from '../metainfo/layout.js';
+import { errorMessage } from '../util/errors.js';
+import { logger } from '../util/log.js';
+import type { TokenBucket } from '../util/token-bucket.js';
+import { BLOCK_SIZE, CHOKE, UNCHOKE } from '../wire/messages.js';
+import { choke } from './choker.js';
+import type { TorrentLimits } from './defaults.js';
+import type { BlockRequest, PeerConnection } from './peer-connection.js';
+
+const log = logger('upload');
+
+export interface UploadHost {
+  readonly layout: PieceLayout;
+  readonly limits: TorrentLimits;
+  readonly uploadLimit: TokenBucket | undefined;
+  readonly signal: AbortSignal;
+  now(): number;
+  havePiece(index: number): boolean;
+  readPiece(index: number): Promise<Buffer>;
+  seeding(): boolean;
+  peers(): Iterable<PeerConnection>;
+  /** A read from disk failed: the torrent decides what that means. */
+  readFailed(index: number, err: unknown): void;
+}
+
+/**
+ * Serves other peers: which of them are unchoked (tit-for-tat plus one optimistic slot),
+ * which requests are valid, and sending blocks as fast as each socket and the upload
+ * limit allow, never faster.
+ */
+export class Uploader {
+  uploadedBytes = 0;
+  private optimistic: number | undefined;
+  private optimisticSince: number | undefined;
+  private readonly pumping = new Set<PeerConnection>();
+  private readonly waiting = new Map<PeerConnection, NodeJS.Timeout>();
+
+  constructor(private readonly host: UploadHost) {}
+
+  /**
+   * A `request`. Returns false for a protocol violation that should count against the
+   * peer (asking while choked, for a piece we do not have, or for a bad range).
+   */
+  onRequest(peer: PeerConnection, r: BlockRequest): boolean {
+    const { layout, limits } = this.host;
+    const valid = r.length <= BLOCK_SIZE && layout.inPiece(r.index, r.begin, r.length) && this.host.havePiece(r.index);
+    if (peer.amChoking || !valid) {
+      if (peer.fast) peer.send({ type: 'reject-request', ...r });
+      // a request that crossed our choke on the wire is normal; a stream of them is not
+      return !valid ? false : peer.uploadQueue.length === 0 && peer.violations < limits.maxViolations;
+    }
+    if (peer.uploadQueue.length >= limits.maxQueuedRequests) {
+      if (peer.fast) peer.send({ type: 'reject-request', ...r });
+      return false;
+    }
+    peer.uploadQueue.push({ index: r.index, begin: r.begin, length: r.length });
+    this.pump(peer);
+    return true;
+  }
+
+  onCancel(peer: PeerConnection, r: BlockRequest): void {
+    const q = peer.uploadQueue;
+    // the head may be in the middle of being read: pump() re-checks it after the read
+    for (let i = 0; i < q.length; i++) {
+      const x = q[i]!;
+      if (x.index === r.index && x.begin === r.begin && x.length === r.length) {
+        q.splice(i, 1);
+        return;
+      }
+    }
+  }
+
+  onDrain(peer: PeerConnection): void {
+    peer.blocked = false;
+    this.pump(peer);
+  }
+
+  /** A peer became interested: if a slot is free, unchoke now instead of at the next round. */
+  onInterested(): void {
+    let unchoked = 0;
+    for (const p of this.host.peers()) if (!p.amChoking && p.peerInterested) unchoked++;
+    if (unchoked < this.host.limits.uploadSlots + 1) this.rechoke();
+  }
+
+  /** Re-chooses the unchoked peers (the torrent calls this every chokeIntervalMs). */
+  rechoke(): void {
+    const now = this.host.now();
+    const peers = [...this.host.peers()].filter((p) => !p.closed);
+    const res = choke(
+      peers.map((p) => ({
+        key: p.key,
+        interested: p.peerInterested,
+        downloadRate: p.down.rate(now),
+        uploadRate: p.up.rate(now),
+        snubbed: p.snubbed,
+        connectedAt: p.connectedAt,
+      })),
+      {
+        slots: this.host.limits.uploadSlots,
+        seeding: this.host.seeding(),
+        now,
+        optimisticPeer: this.optimistic,
+        optimisticSince: this.optimisticSince,
+      },
+    );
+    this.optimistic = res.optimistic;
+    this.optimisticSince = res.optimisticSince;
+    for (const p of peers) {
+      const unchoke = res.unchoke.has(p.key) || res.optimistic === p.key;
+      if (unchoke && p.amChoking) {
+        p.amChoking = false;
+        p.send(UNCHOKE);
+      } else if (!unchoke && !p.amChoking) {
+        this.chokePeer(p);
+      }
+    }
+  }
+
+  chokePeer(p: PeerConnection): void {
+    p.amChoking = true;
+    p.send(CHOKE);
+    if (p.fast) for (const r of p.uploadQueue) p.send({ type: 'reject-request', ...r });
+    p.uploadQueue.length = 0;
+  }
+
+  /** Sends queued blocks to this peer until its queue empties, it blocks, or it is choked. */
+  pump(peer: PeerConnection): void {
+    if (this.pumping.has(peer) || this.waiting.has(peer)) return;
+    this.pumping.add(peer);
+    this.serve(peer)
+      .catch((err: unknown) => log('%s: upload stopped: %s', peer.label, errorMessage(err)))
+      .finally(() => this.pumping.delete(peer));
+  }
+
+  private async serve(peer: PeerConnection): Promise<void> {
+    const signal = this.host.signal;
+    while (!peer.closed && !peer.amChoking && !peer.blocked && !signal.aborted) {
+      const r = peer.uploadQueue[0];
+      if (!r) return;
+      const bucket = this.host.uploadLimit;
+      if (bucket) {
+        const wait = bucket.delayFor(r.length, this.host.now());
+        if (wait > 0) {
+          this.waitThenPump(peer, wait);
+          return;
+        }
+      }
+      let piece: Buffer;
+      try {
+        piece = await this.host.readPiece(r.index);
+      } catch (err) {
+        this.host.readFailed(r.index, err);
+        peer.uploadQueue.length = 0;
+        return;
+      }
+      // the request may have been cancelled, or the peer choked, while we read
+      if (peer.uploadQueue[0] !== r || peer.closed || peer.amChoking) continue;
+      peer.uploadQueue.shift();
+      if (bucket) bucket.spend(r.length, this.host.now());
+      const ok = peer.transport.sendPiece(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
+      peer.up.add(r.length, this.host.now());
+      this.uploadedBytes += r.length;
+      if (!ok) peer.blocked = true;
+    }
+  }
+
+  private waitThenPump(peer: PeerConnection, ms: number): void {
+    const timer = setTimeout(() => {
+      this.waiting.delete(peer);
+      this.pump(peer);
+    }, ms);
+    this.waiting.set(peer, timer);
+  }
+
+  /** Cancels the rate-limit waits (the torrent is stopping). */
+  stop(): void {
+    for (const t of this.waiting.values()) clearTimeout(t);
+    this.waiting.clear();
+  }
+}
