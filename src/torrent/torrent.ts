@@ -49,6 +49,8 @@ export interface TorrentOptions {
   uploadLimit?: number;
   downloadLimit?: number;
   recheck?: boolean;
+  /** Serve what verifies and never download (`swarm seed --partial`). */
+  seedOnly?: boolean;
   /** Announce to the torrent's trackers (default true). */
   trackers?: boolean;
   backend?: FsBackend;
@@ -206,6 +208,7 @@ export class Torrent extends EventEmitter {
     }
     this.timer = setInterval(() => this.tick(), this.limits.tickMs);
     if (this.picker.isComplete()) await this.complete(true);
+    else if (this.opts.seedOnly) this.setPhase('seeding');
     else this.setPhase('downloading');
     this.trackers.start();
     this.tick();
