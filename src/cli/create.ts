@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { createTorrent, type CreateOptions } from '../metainfo/create.js';
 import { UsageError } from '../util/errors.js';
 import { torrentMagnet } from './info.js';
-import { formatBytes, formatDuration, formatRate, outputMode, printable, printJson, Progress } from './output.js';
+import { defaultLine, formatBytes, formatDuration, formatRate, outputMode, printable, printJson, Progress } from './output.js';
 
 interface Flags {
   announce: string[];
@@ -64,7 +64,13 @@ async function runCreate(path: string, flags: Flags): Promise<void> {
     date: flags.date,
     signal: abort.signal,
     onProgress: (done, total) => {
-      progress ??= new Progress({ mode, total, event: 'hashing', barFormat: 'hashing {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}' });
+      progress ??= new Progress({
+        mode,
+        total,
+        event: 'hashing',
+        barFormat: 'hashing {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}',
+        line: (s) => `hashing ${defaultLine(s)}`,
+      });
       progress.update(done);
     },
   };
