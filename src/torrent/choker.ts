@@ -4,7 +4,7 @@
  * unchoked, plus one optimistic unchoke that rotates every 30 s so newcomers get a
  * chance to show what they can do.
  */
-import type { PeerKey } from './picker.js';
+import type { PeerKey } from './picker-types.js';
 
 export interface ChokePeer {
   key: PeerKey;

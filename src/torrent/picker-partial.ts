@@ -3,7 +3,7 @@
  * when) or received (and from whom, to blame a bad piece on). Only started pieces have
  * one of these; a piece nobody has begun costs a few bytes in typed arrays, nothing more.
  */
-import type { PeerKey } from './picker.js';
+import type { PeerKey } from './picker-types.js';
 
 export const FREE = 0;
 export const REQUESTED = 1;
@@ -24,15 +24,26 @@ export class Partial {
   private cursor = 0;
 
   constructor(
-    readonly index: number,
+    public index: number,
     readonly blocks: number,
   ) {
     this.state = new Uint8Array(blocks);
-    const cols = new Float64Array(3 * blocks);
-    this.owner = cols.subarray(0, blocks);
-    this.at = cols.subarray(blocks, 2 * blocks);
-    this.from = cols.subarray(2 * blocks);
+    this.owner = new Float64Array(blocks);
+    this.at = new Float64Array(blocks);
+    this.from = new Float64Array(blocks);
     this.free = blocks;
+  }
+
+  /** Makes a finished one fresh for another piece of the same size (allocation is most of a start's cost). */
+  reuse(index: number): this {
+    this.index = index;
+    this.state.fill(0);
+    this.extra = undefined;
+    this.free = this.blocks;
+    this.requested = 0;
+    this.received = 0;
+    this.cursor = 0;
+    return this;
   }
 
   nextFree(): number {
@@ -113,8 +124,10 @@ export class Partial {
 
   /** Every peer that delivered a block of this piece, each once. */
   contributors(): PeerKey[] {
-    const out = new Set<PeerKey>();
-    for (let b = 0; b < this.blocks; b++) if (this.state[b] === RECEIVED) out.add(this.from[b]!);
-    return [...out];
+    const out: PeerKey[] = [];
+    for (let b = 0; b < this.blocks; b++) {
+      if (this.state[b] === RECEIVED && !out.includes(this.from[b]!)) out.push(this.from[b]!);
+    }
+    return out;
   }
 }

@@ -6,57 +6,24 @@
  *
  * Costs: per block O(1); a new piece is found in the availability groups of Rarity,
  * and when a peer lacks most of the rarest pieces, from a short cached rarest list built
- * by a word-wide pass over its bitfield. A piece nobody started costs ~14 bytes.
+ * by a word-wide pass over its bitfield. A piece nobody started costs ~20 bytes.
  */
 import type { PieceLayout } from '../metainfo/layout.js';
+import { chooseNew, duplicates } from './picker-choose.js';
 import { Partial, REQUESTED } from './picker-partial.js';
-import { PeerState, rarestAmong } from './picker-peer.js';
+import { PeerState } from './picker-peer.js';
 import { Rarity } from './picker-rarity.js';
+import type { BlockRequest, PeerBlock, PeerKey, PickerOptions, PieceState, ReceivedResult } from './picker-types.js';
 
-/** An opaque peer id the caller assigns (a finite number). */
-export type PeerKey = number;
-
-export interface BlockRequest {
-  index: number;
-  begin: number;
-  length: number;
-}
-
-export interface PeerBlock extends BlockRequest {
-  peer: PeerKey;
-}
-
-export interface ReceivedResult {
-  /** False: we never asked this peer for the block, or it is already here. Drop the data. */
-  accepted: boolean;
-  /** Every block of the piece is here: verify it, then call verified() or failed(). */
-  pieceDone: boolean;
-  /** Other peers that had this block requested (endgame): send them a cancel. */
-  cancel: PeerBlock[];
-}
-
-export type PieceState = 'unwanted' | 'wanted' | 'partial' | 'verifying' | 'have';
-
-export interface PickerOptions {
-  /** File selection: is piece `index` wanted at all? Default: every piece. */
-  wanted?: (index: number) => boolean;
-  /** Source of randomness in [0, 1), for tests. */
-  random?: () => number;
-  /** The first pieces started are picked at random, to have something to trade soon. Default 4. */
-  initialRandomPieces?: number;
-  /** Endgame: requesters of one block beyond the first. Default 2. */
-  endgameDuplicates?: number;
-}
+export type { BlockRequest, PeerBlock, PeerKey, PickerOptions, PieceState, ReceivedResult } from './picker-types.js';
 
 const NONE = 0;
 const PARTIAL = 1;
 const VERIFYING = 2;
 const HAVE = 3;
 
-/** Probes into the rarest groups before asking the peer's own bitfield instead. */
-const PROBE_BUDGET = 64;
-const RANDOM_TRIES = 32;
-const CACHE_SIZE = 64;
+/** Finished Partials kept for reuse. */
+const POOL_SIZE = 64;
 
 export class PiecePicker {
   readonly pieceCount: number;
@@ -74,6 +41,7 @@ export class PiecePicker {
   private readonly withFree = new Set<number>();
   private readonly verifyingFrom = new Map<number, PeerKey[]>();
   private readonly peers = new Map<PeerKey, PeerState>();
+  private readonly pool: Partial[] = [];
   private seeds = 0;
 
   private haveN = 0;
@@ -227,7 +195,9 @@ export class PiecePicker {
       }
     }
     while (allowNew && out.length < max) {
-      const index = this.pickNew(st, peerHas);
+      // without a seed, a piece in availability group 0 is nowhere to be had
+      const from = this.seeds > 0 ? 0 : 1;
+      const index = chooseNew(this.rarity, st, peerHas, from, this.started < this.initialRandom, this.random);
       if (index < 0) break;
       this.take(peer, st, this.start(index), out, max, now);
     }
@@ -250,10 +220,9 @@ export class PiecePicker {
       cancel.push({ peer: other, index, begin, length });
     }
     if (p.received < p.blocks) return { accepted: true, pieceDone: false, cancel };
-    this.partials.delete(index);
-    this.withFree.delete(index);
     this.phase[index] = VERIFYING;
     this.verifyingFrom.set(index, p.contributors());
+    this.drop(p);
     return { accepted: true, pieceDone: true, cancel };
   }
 
@@ -369,6 +338,11 @@ export class PiecePicker {
     return i === this.pieceCount - 1 ? Math.ceil(this.layout.lastPieceLength / this.blockLength) : this.perPiece;
   }
 
+  private block(index: number, b: number): BlockRequest {
+    const begin = b * this.blockLength;
+    return { index, begin, length: Math.min(this.blockLength, this.size(index) - begin) };
+  }
+
   private peerState(peer: PeerKey): PeerState {
     let st = this.peers.get(peer);
     if (!st) {
@@ -435,14 +409,20 @@ export class PiecePicker {
       for (const peer of p.requesters(b)) this.peers.get(peer)?.requests.delete(index * this.perPiece + b);
     }
     if (this.wantedFlag[index]) this.freeWanted -= p.free;
-    this.partials.delete(index);
-    this.withFree.delete(index);
+    this.drop(p);
+  }
+
+  private drop(p: Partial): void {
+    this.partials.delete(p.index);
+    this.withFree.delete(p.index);
+    if (p.blocks === this.perPiece && this.pool.length < POOL_SIZE) this.pool.push(p);
   }
 
   private start(index: number): Partial {
     this.rarity.remove(index);
     this.phase[index] = PARTIAL;
-    const p = new Partial(index, this.blocksOf(index));
+    const blocks = this.blocksOf(index);
+    const p = blocks === this.perPiece && this.pool.length > 0 ? this.pool.pop()!.reuse(index) : new Partial(index, blocks);
     this.partials.set(index, p);
     this.withFree.add(index);
     this.started++;
@@ -458,8 +438,7 @@ export class PiecePicker {
       p.request(b, peer, now);
       st.requests.add(index * this.perPiece + b);
       if (wanted) this.freeWanted--;
-      const begin = b * this.blockLength;
-      out.push({ index, begin, length: Math.min(this.blockLength, this.size(index) - begin) });
+      out.push(this.block(index, b));
       st.current = index;
     }
     if (p.free === 0) this.withFree.delete(index);
@@ -470,11 +449,10 @@ export class PiecePicker {
     if (this.wantedFlag[p.index]) this.freeWanted++;
     this.withFree.add(p.index);
     if (p.requested === 0 && p.received === 0) {
-      // nothing of it is here or coming: back to the pool, where rarity decides again
-      this.partials.delete(p.index);
-      this.withFree.delete(p.index);
+      // nothing of it is here or coming: back among the pieces to start, where rarity decides again
       this.phase[p.index] = NONE;
       if (this.wantedFlag[p.index]) this.rarity.add(p.index);
+      this.drop(p);
     }
   }
 
@@ -483,68 +461,21 @@ export class PiecePicker {
     for (const id of st.requests) {
       const index = Math.floor(id / this.perPiece);
       const b = id - index * this.perPiece;
-      const begin = b * this.blockLength;
-      out.push({ index, begin, length: Math.min(this.blockLength, this.size(index) - begin) });
+      out.push(this.block(index, b));
       this.releaseBlock(this.partials.get(index)!, b, peer);
     }
     st.requests.clear();
     return out;
   }
 
-  private pickNew(st: PeerState, peerHas: (index: number) => boolean): number {
-    const r = this.rarity;
-    if (r.size === 0) return -1;
-    // without a seed, a piece in group 0 is nowhere to be had
-    const from = this.seeds > 0 ? 0 : 1;
-    if (this.started < this.initialRandom) {
-      const i = r.sample(peerHas, from, RANDOM_TRIES, this.random);
-      if (i >= 0) return i;
-    }
-    const i = r.scan(peerHas, from, st.bits ? PROBE_BUDGET : Infinity, this.random);
-    return i === -2 ? this.fromCache(st, peerHas) : i;
-  }
-
-  /**
-   * The peer lacks most of the rarest pieces: walk its own bitfield instead, and keep the
-   * rarest few found for the next picks, so the walk is paid once per CACHE_SIZE pieces.
-   */
-  private fromCache(st: PeerState, peerHas: (index: number) => boolean): number {
-    for (let pass = 0; pass < 2; pass++) {
-      if (st.cacheEpoch === this.rarity.epoch) {
-        while (st.cachePos < st.cache.length) {
-          const i = st.cache[st.cachePos++]!;
-          if (this.rarity.contains(i) && peerHas(i)) return i;
-        }
-        if (st.cacheAll) return -1;
-      }
-      if (pass === 1) break;
-      const { list, all } = rarestAmong(st.bits!, this.rarity, CACHE_SIZE, this.random);
-      st.cache = list;
-      st.cachePos = 0;
-      st.cacheAll = all;
-      st.cacheWorst = list.length > 0 ? this.rarity.avail[list[list.length - 1]!]! : 0;
-      st.cacheEpoch = this.rarity.epoch;
-    }
-    return -1;
-  }
-
   /** Blocks requested from others, fewest requesters and oldest request first. */
   private endgame(peer: PeerKey, st: PeerState, peerHas: (index: number) => boolean, out: BlockRequest[], max: number, now: number): void {
-    const found: Array<{ p: Partial; b: number; n: number }> = [];
-    for (const p of this.partials.values()) {
-      if (p.requested === 0 || !this.wantedFlag[p.index] || !peerHas(p.index)) continue;
-      for (let b = 0; b < p.blocks; b++) {
-        const n = p.requesterCount(b);
-        if (n > 0 && n < this.maxRequesters && !p.isRequester(b, peer)) found.push({ p, b, n });
-      }
-    }
-    found.sort((x, y) => x.n - y.n || x.p.at[x.b]! - y.p.at[y.b]!);
-    for (const { p, b } of found) {
+    const wanted = (i: number) => this.wantedFlag[i] === 1;
+    for (const { p, b } of duplicates(this.partials.values(), peer, peerHas, wanted, this.maxRequesters)) {
       if (out.length >= max) break;
       p.request(b, peer, now);
       st.requests.add(p.index * this.perPiece + b);
-      const begin = b * this.blockLength;
-      out.push({ index: p.index, begin, length: Math.min(this.blockLength, this.size(p.index) - begin) });
+      out.push(this.block(p.index, b));
     }
   }
 }

@@ -345,3 +345,14 @@ test('a leecher\'s cached rarest list is rebuilt when a peer leaves and rarity c
   const [second] = p.next(2, has, 1, 0);
   assert.ok(a.includes(second!.index), `after the change, a piece from the rarer half (got ${second!.index})`);
 });
+
+test('an empty torrent is complete from the start and asks for nothing', () => {
+  const p = new PiecePicker(layoutOf(0, 16));
+  p.addPeer(1, 'all');
+  assert.equal(p.pieceCount, 0);
+  assert.ok(p.isComplete());
+  assert.ok(!p.isEndgame());
+  assert.deepEqual(p.next(1, all, 10, 0), []);
+  assert.equal(p.bytesLeft(), 0);
+  assert.ok(!p.isInteresting(1));
+});

@@ -1,0 +1,36 @@
+/** The picker's public types (re-exported by picker.ts). */
+
+/** An opaque peer id the caller assigns (a finite number). */
+export type PeerKey = number;
+
+export interface BlockRequest {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+export interface PeerBlock extends BlockRequest {
+  peer: PeerKey;
+}
+
+export interface ReceivedResult {
+  /** False: we never asked this peer for the block, or it is already here. Drop the data. */
+  accepted: boolean;
+  /** Every block of the piece is here: verify it, then call verified() or failed(). */
+  pieceDone: boolean;
+  /** Other peers that had this block requested (endgame): send them a cancel. */
+  cancel: PeerBlock[];
+}
+
+export type PieceState = 'unwanted' | 'wanted' | 'partial' | 'verifying' | 'have';
+
+export interface PickerOptions {
+  /** File selection: is piece `index` wanted at all? Default: every piece. */
+  wanted?: (index: number) => boolean;
+  /** Source of randomness in [0, 1), for tests. */
+  random?: () => number;
+  /** The first pieces started are picked at random, to have something to trade soon. Default 4. */
+  initialRandomPieces?: number;
+  /** Endgame: requesters of one block beyond the first. Default 2. */
+  endgameDuplicates?: number;
+}
