@@ -356,3 +356,47 @@ test('an empty torrent is complete from the start and asks for nothing', () => {
   assert.equal(p.bytesLeft(), 0);
   assert.ok(!p.isInteresting(1));
 });
+
+test('endgame: the block with the fewest requesters is duplicated first', () => {
+  const p = new PiecePicker(layoutOf(4, 4, 2), { random: seeded(9), initialRandomPieces: 0, endgameDuplicates: 3 });
+  for (const k of [1, 2, 3]) p.addPeer(k, 'all');
+  assert.deepEqual(fmt(p.next(1, all, 2, 0)), ['0:0+2', '0:2+2']);
+  assert.deepEqual(fmt(p.next(2, all, 1, 1)), ['0:0+2'], 'a tie: the first block');
+  assert.deepEqual(fmt(p.next(3, all, 1, 2)), ['0:2+2'], 'block 1 has one requester, block 0 two');
+});
+
+test('two leechers on cached rarest lists never start the same piece twice', () => {
+  const n = 20_000;
+  const p = new PiecePicker(layoutOf(n, 1, 1), { random: seeded(13), initialRandomPieces: 0 });
+  const shared = [...Array(n).keys()].filter((i) => i % 97 === 0);
+  p.addPeer(1, 'all');
+  p.addPeer(2, shared);
+  p.addPeer(3, shared);
+  const has = hasSet(shared);
+  const picks: number[] = [];
+  for (let idle = 0; idle < 2; ) {
+    idle = 0;
+    for (const k of [2, 3]) {
+      const got = p.next(k, has, 1 + (picks.length % 3), 0);
+      if (got.length === 0) idle++;
+      picks.push(...got.map((r) => r.index));
+    }
+  }
+  assert.equal(picks.length, shared.length);
+  assert.equal(new Set(picks).size, shared.length, 'each piece started once');
+});
+
+test('a have that makes a leecher hold a rarer piece beats its cached list', () => {
+  const n = 20_000;
+  const p = new PiecePicker(layoutOf(n, 1, 1), { random: seeded(14), initialRandomPieces: 0 });
+  const mine = [...Array(n).keys()].filter((i) => i % 50 === 0);
+  p.addPeer(1, 'all');
+  p.addPeer(2, mine);
+  p.addPeer(3, mine); // every piece of the leecher has two copies besides the seed
+  const [first] = p.next(2, hasSet(mine), 1, 0);
+  assert.ok(mine.includes(first!.index));
+  const rare = 7; // only the seed has it so far
+  p.peerHave(2, rare);
+  const [second] = p.next(2, hasSet([...mine, rare]), 1, 0);
+  assert.equal(second!.index, rare);
+});
