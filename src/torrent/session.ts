@@ -4,6 +4,7 @@ import { connectPeer } from '../net/connect.js';
 import { PeerListener } from '../net/listener.js';
 import { PeerWire } from '../net/peer-wire.js';
 import { UdpTrackerClient } from '../tracker/client/udp.js';
+import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { makeReserved, supportsFastExtension, type Handshake } from '../wire/handshake.js';
@@ -116,7 +117,9 @@ export class Session {
       new PeerWire({ socket, direction: 'outgoing', peerId: this.peerId, infoHash, reserved: RESERVED, signal, ...this.wireTimings() }),
     );
     return new Promise<Dialled>((resolve, reject) => {
-      const onClose = (reason: string) => reject(new Error(`handshake with ${addr.host}:${addr.port} failed: ${reason}`));
+      // 'self' gets its own code: the torrent forgets that address instead of retrying it
+      const onClose = (reason: string) =>
+        reject(new WireError(reason === 'self' ? 'SELF' : 'HANDSHAKE_FAILED', `handshake with ${addr.host}:${addr.port} failed: ${reason}`));
       wire.once('close', onClose);
       wire.once('handshake', (remote: Handshake) => {
         wire.off('close', onClose);

@@ -4,7 +4,7 @@ import { pieceHash } from '../metainfo/metainfo.js';
 import type { PieceLayout } from '../metainfo/layout.js';
 import type { FsBackend } from '../storage/fs-backend.js';
 import type { UdpTrackerClient } from '../tracker/client/udp.js';
-import { errorMessage, StorageError } from '../util/errors.js';
+import { errorMessage, StorageError, WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { Bitfield } from '../wire/bitfield.js';
@@ -263,7 +263,9 @@ export class Torrent extends EventEmitter {
         (err: unknown) => {
           this.halfOpen--;
           log('dial %s:%d failed: %s', addr.host, addr.port, errorMessage(err));
-          this.book.failed(addr, this.now());
+          // the wire drops a handshake with our own peer id before we see it: forget that address
+          if (err instanceof WireError && err.code === 'SELF') this.book.remove(addr);
+          else this.book.failed(addr, this.now());
         },
       );
     }
