@@ -56,7 +56,12 @@ export class RunHasher {
       offset += s.length;
     });
     this.totalLength = offset;
-    this.buf = Buffer.allocUnsafeSlow(Math.max(1, bufferBytes));
+    // Measured on an AMD EPYC VM: reads from the page cache into a page-aligned buffer ran
+    // at 2.3 GB/s, into the same buffer 16 to 4064 bytes off alignment at 9 GB/s (the copy
+    // slows when source and destination are 4 KiB-aliased). Large ArrayBuffers start on a
+    // page, so read into the middle of one.
+    const raw = Buffer.allocUnsafeSlow(Math.max(1, bufferBytes) + 4096);
+    this.buf = raw.subarray(2048, 2048 + Math.max(1, bufferBytes));
   }
 
   /**
