@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { BencodeError, MetainfoError, UsageError } from '../util/errors.js';
 import type { Metainfo } from './metainfo.js';
 import { parseTorrent } from './parse.js';
@@ -15,6 +15,19 @@ export async function loadTorrentFile(path: string): Promise<Metainfo> {
 }
 
 export async function readTorrentBytes(path: string): Promise<Buffer> {
+  // stat before open: opening a FIFO for reading would wait for a writer forever
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw fsUsageError(path, err);
+  }
+  if (st.isDirectory()) throw new UsageError('IS_DIRECTORY', `${path} is a folder, not a .torrent file`);
+  if (!st.isFile()) throw new UsageError('NOT_A_FILE', `${path} is not a regular file`);
+  if (st.size === 0) throw new UsageError('EMPTY_FILE', `${path} is empty, not a .torrent file`);
+  if (st.size > MAX_TORRENT_BYTES) {
+    throw new UsageError('TOO_LARGE', `${path} is ${st.size} bytes, larger than the ${MAX_TORRENT_BYTES}-byte limit for .torrent files`);
+  }
   let fh;
   try {
     fh = await open(path, 'r');
@@ -22,20 +35,16 @@ export async function readTorrentBytes(path: string): Promise<Buffer> {
     throw fsUsageError(path, err);
   }
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw new UsageError('IS_DIRECTORY', `${path} is a folder, not a .torrent file`);
-    if (!st.isFile()) throw new UsageError('NOT_A_FILE', `${path} is not a regular file`);
-    if (st.size === 0) throw new UsageError('EMPTY_FILE', `${path} is empty, not a .torrent file`);
-    if (st.size > MAX_TORRENT_BYTES) {
-      throw new UsageError('TOO_LARGE', `${path} is ${st.size} bytes, larger than the ${MAX_TORRENT_BYTES}-byte limit for .torrent files`);
-    }
-    const buf = Buffer.alloc(st.size);
+    // read at most the size seen (plus one byte, to notice a file that grew past the limit)
+    const buf = Buffer.alloc(Math.min(st.size + 1, MAX_TORRENT_BYTES + 1));
     let got = 0;
     while (got < buf.length) {
       const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
+    if (got > MAX_TORRENT_BYTES) throw new UsageError('TOO_LARGE', `${path} is larger than the ${MAX_TORRENT_BYTES}-byte limit for .torrent files`);
+    if (got === 0) throw new UsageError('EMPTY_FILE', `${path} is empty, not a .torrent file`);
     return buf.subarray(0, got);
   } catch (err) {
     if (err instanceof UsageError) throw err;

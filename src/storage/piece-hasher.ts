@@ -35,10 +35,13 @@ const INLINE_MAX_BYTES = 4 * 1024 * 1024;
 interface Job {
   first: number;
   count: number;
+  /** Position of `first` among the distinct requested pieces, sorted. */
+  pos: number;
 }
 
 /**
- * SHA-1 of the requested pieces, in the order asked. A piece whose bytes cannot all be
+ * SHA-1 of the requested pieces, in the order asked (views into one shared buffer: copy
+ * before changing one). A piece whose bytes cannot all be
  * read because a file is missing or too short gives null; any other read error (permission,
  * I/O) rejects with a StorageError. Rejects with the signal's reason when aborted.
  */
@@ -61,12 +64,13 @@ export async function hashPieces(opts: HashPiecesOptions): Promise<Array<Buffer 
   const bytes = unique.reduce((sum, p) => sum + Math.min(pieceLength, total - p * pieceLength), 0);
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
 
-  const results = new Map<number, Buffer | null>();
+  // One digest buffer and one flag per distinct piece: the results are views into it, so a
+  // torrent of a million pieces costs 20 bytes each here, not a Map entry and a Buffer each.
+  const digests = Buffer.alloc(unique.length * 20);
+  const lost = new Uint8Array(unique.length);
   const record = (job: Job, r: { hashes: Buffer; missing: number[] }): void => {
-    const missing = new Set(r.missing);
-    for (let k = 0; k < job.count; k++) {
-      results.set(job.first + k, missing.has(k) ? null : Buffer.from(r.hashes.subarray(k * 20, k * 20 + 20)));
-    }
+    r.hashes.copy(digests, job.pos * 20, 0, job.count * 20);
+    for (const k of r.missing) lost[job.pos + k] = 1;
   };
   let done = 0;
   const onBytes = (n: number): void => {
@@ -80,7 +84,11 @@ export async function hashPieces(opts: HashPiecesOptions): Promise<Array<Buffer 
     const jobs = makeJobs(unique, pieceLength, threads);
     await runPool(jobs, Math.min(threads, jobs.length), sources, pieceLength, record, onBytes, opts.signal);
   }
-  return requested.map((p) => results.get(p)!);
+  const posOf = opts.pieces ? new Map(unique.map((p, i) => [p, i])) : undefined;
+  return requested.map((p) => {
+    const i = posOf ? posOf.get(p)! : p;
+    return lost[i] ? null : digests.subarray(i * 20, i * 20 + 20);
+  });
 }
 
 /** Cuts sorted piece indices into runs of consecutive pieces, a few per thread. */
@@ -89,11 +97,11 @@ function makeJobs(pieces: number[], pieceLength: number, threads: number): Job[]
   const byBalance = Math.max(1, Math.ceil(pieces.length / (threads * 4)));
   const per = Math.min(byBytes, byBalance);
   const jobs: Job[] = [];
-  for (const p of pieces) {
+  pieces.forEach((p, pos) => {
     const last = jobs[jobs.length - 1];
     if (last && last.first + last.count === p && last.count < per) last.count++;
-    else jobs.push({ first: p, count: 1 });
-  }
+    else jobs.push({ first: p, count: 1, pos });
+  });
   return jobs;
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +20,7 @@ test('loadTorrentFile: one sentence naming the file for each bad input', async (
   writeFileSync(p('list.torrent'), 'le');
   writeFileSync(p('huge.torrent'), '');
   truncateSync(p('huge.torrent'), MAX_TORRENT_BYTES + 1);
+  execFileSync('mkfifo', [p('fifo.torrent')]);
   const cases: Array<[string, typeof UsageError | typeof MetainfoError, RegExp]> = [
     ['missing.torrent', UsageError, /missing\.torrent does not exist$/],
     ['folder', UsageError, /folder is a folder, not a \.torrent file$/],
@@ -28,6 +30,8 @@ test('loadTorrentFile: one sentence naming the file for each bad input', async (
     ['truncated.torrent', MetainfoError, /truncated\.torrent is truncated or not a \.torrent file/],
     ['list.torrent', MetainfoError, /list\.torrent is not a valid torrent: .*not a dictionary/],
     ['huge.torrent', UsageError, /larger than the 10485760-byte limit/],
+    // a FIFO with no writer: must fail at once, not wait forever
+    ['fifo.torrent', UsageError, /fifo\.torrent is not a regular file$/],
   ];
   for (const [name, cls, re] of cases) {
     await assert.rejects(loadTorrentFile(p(name)), (e: unknown) => {
