@@ -41,9 +41,9 @@ interface Job {
 
 /**
  * SHA-1 of the requested pieces, in the order asked (views into one shared buffer: copy
- * before changing one). A piece whose bytes cannot all be
- * read because a file is missing or too short gives null; any other read error (permission,
- * I/O) rejects with a StorageError. Rejects with the signal's reason when aborted.
+ * before changing one). A piece whose bytes cannot all be read because a file is missing
+ * or too short gives null; any other read error (permission, I/O) rejects with a
+ * StorageError. Rejects with the signal's reason when aborted.
  */
 export async function hashPieces(opts: HashPiecesOptions): Promise<Array<Buffer | null>> {
   const { sources, pieceLength } = opts;
