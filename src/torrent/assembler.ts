@@ -13,6 +13,8 @@ interface Partial {
   data: Buffer;
   received: Uint8Array;
   receivedCount: number;
+  /** Per block, the key of the peer that sent it (for blame when the piece fails). */
+  from: number[];
   hash: Hash;
   /** Blocks [0, hashedBlocks) are in the hash. */
   hashedBlocks: number;
@@ -22,6 +24,8 @@ export interface AssembledPiece {
   index: number;
   data: Buffer;
   sha1: Buffer;
+  /** Per block, who sent it (the `from` given to add). */
+  from: number[];
 }
 
 export class PieceAssembler {
@@ -48,7 +52,7 @@ export class PieceAssembler {
    * Returns the finished piece with its hash once every block is in, else undefined.
    * The caller guarantees (begin, data.length) is a block of the piece not yet received.
    */
-  add(index: number, begin: number, block: Buffer): AssembledPiece | undefined {
+  add(index: number, begin: number, block: Buffer, from = -1): AssembledPiece | undefined {
     let p = this.pieces.get(index);
     if (!p) {
       const size = this.layout.pieceSize(index);
@@ -56,6 +60,7 @@ export class PieceAssembler {
         data: Buffer.allocUnsafe(size),
         received: new Uint8Array(this.layout.blockCount(index)),
         receivedCount: 0,
+        from: new Array<number>(this.layout.blockCount(index)).fill(-1),
         hash: createHash('sha1'),
         hashedBlocks: 0,
       };
@@ -66,6 +71,7 @@ export class PieceAssembler {
     if (p.received[b]) return undefined;
     block.copy(p.data, begin);
     p.received[b] = 1;
+    p.from[b] = from;
     p.receivedCount++;
     const blockLen = this.layout.blockLength;
     while (p.hashedBlocks < p.received.length && p.received[p.hashedBlocks]) {
@@ -76,7 +82,7 @@ export class PieceAssembler {
     if (p.receivedCount < p.received.length) return undefined;
     this.pieces.delete(index);
     this.held -= p.data.length;
-    return { index, data: p.data, sha1: p.hash.digest() };
+    return { index, data: p.data, sha1: p.hash.digest(), from: p.from };
   }
 
   /** Forgets a partial piece (it failed, or the download stopped). */

@@ -1,7 +1,9 @@
 import type { PieceLayout } from '../metainfo/layout.js';
 import { logger } from '../util/log.js';
 import { PieceAssembler, type AssembledPiece } from './assembler.js';
+import { BlockBlame } from './block-blame.js';
 import type { TorrentLimits } from './defaults.js';
+import type { PeerAddress } from './peer-book.js';
 import type { PeerConnection } from './peer-connection.js';
 import type { PiecePicker } from './picker.js';
 
@@ -17,8 +19,10 @@ export interface DownloadHost {
   expectedHash(index: number): Buffer;
   /** A verified piece to store; resolves when it is on disk. */
   store(index: number, data: Buffer): void;
-  /** A piece failed its hash check; `contributors` sent its blocks. */
+  /** A piece failed its hash check; `contributors` (peer keys) are to blame for it. */
   pieceFailed(index: number, contributors: number[]): void;
+  /** Peers found to have sent bad blocks of a piece that has since passed. */
+  blame(peers: PeerAddress[]): void;
   downloading(): boolean;
   /** Payload bytes received (for the download limit). */
   received(bytes: number): void;
@@ -31,6 +35,7 @@ export interface DownloadHost {
  */
 export class Downloader {
   private readonly assembler: PieceAssembler;
+  private readonly blockBlame: BlockBlame;
   private readonly blocksPerPiece: number;
   /** Verified bytes received, and bytes thrown away (duplicates, failed pieces). */
   verifiedBytes = 0;
@@ -39,6 +44,7 @@ export class Downloader {
 
   constructor(private readonly host: DownloadHost) {
     this.assembler = new PieceAssembler(host.layout);
+    this.blockBlame = new BlockBlame(host.layout);
     this.blocksPerPiece = Math.ceil(host.layout.pieceLength / host.layout.blockLength);
   }
 
@@ -71,13 +77,21 @@ export class Downloader {
     if (room <= 0) return;
     const now = this.host.now();
     const allowNew = this.assembler.bytes < this.host.limits.maxUnverifiedBytes;
-    const reqs = this.host.picker.next(peer.key, (i) => peer.has.has(i), room, now, allowNew);
+    const mayTake = (i: number) => peer.has.has(i) && this.blockBlame.mayTake(i, peer.key, this.active);
+    const reqs = this.host.picker.next(peer.key, mayTake, room, now, allowNew);
     if (reqs.length > 0 && peer.requested.size === 0) peer.lastBlockAt = now;
     for (const r of reqs) {
+      this.blockBlame.took(r.index, peer.key);
       peer.requested.set(this.blockKey(r.index, r.begin), now);
       peer.send({ type: 'request', index: r.index, begin: r.begin, length: r.length });
     }
   }
+
+  /** Still a useful source: connected, unchoking us, not snubbed. */
+  private readonly active = (key: number): boolean => {
+    const p = this.host.peerByKey(key);
+    return p !== undefined && !p.closed && !p.peerChoking && !p.snubbed;
+  };
 
   /** A `piece` message. Returns false when the block was not one we asked this peer for. */
   onBlock(peer: PeerConnection, index: number, begin: number, block: Buffer): boolean {
@@ -101,7 +115,7 @@ export class Downloader {
       this.wastedBytes += block.length;
       return true;
     }
-    const piece = this.assembler.add(index, begin, block);
+    const piece = this.assembler.add(index, begin, block, peer.key);
     if (piece) this.finish(piece);
     return true;
   }
@@ -109,14 +123,24 @@ export class Downloader {
   private finish(piece: AssembledPiece): void {
     if (piece.sha1.equals(this.host.expectedHash(piece.index))) {
       this.verifiedBytes += piece.data.length;
+      const liars = this.blockBlame.passed(piece.index, piece.data);
       this.host.store(piece.index, piece.data);
+      if (liars.length > 0) this.host.blame(liars);
       return;
     }
     this.failedPieces++;
     this.wastedBytes += piece.data.length;
     const contributors = this.host.picker.failed(piece.index);
     log('piece %d failed its hash check (from %o)', piece.index, contributors);
-    this.host.pieceFailed(piece.index, contributors);
+    // one sender: it is the liar. Several: blame waits until the piece passes and shows
+    // whose blocks were bad, so a liar cannot get the honest peers it mixed with banned.
+    const senders = [...new Set(piece.from)];
+    if (senders.length === 1) {
+      this.blockBlame.failedAlone(piece.index);
+      return this.host.pieceFailed(piece.index, senders);
+    }
+    this.blockBlame.recordFailure(piece.index, piece.data, piece.from.map((k) => this.host.peerByKey(k)?.addr));
+    this.host.pieceFailed(piece.index, []);
   }
 
   /** The peer choked us, timed out, or went away: its requests go back to the pool. */
@@ -152,5 +176,6 @@ export class Downloader {
   /** Drops partial pieces (on stop). */
   clear(): void {
     this.assembler.clear();
+    this.blockBlame.clear();
   }
 }

@@ -147,6 +147,7 @@ export class Torrent extends EventEmitter {
       expectedHash: (i) => pieceHash(m, i),
       store: (i, data) => this.disk.write(i, data),
       pieceFailed: (i, who) => this.pieceFailed(i, who),
+      blame: (addrs) => this.blame(addrs),
       downloading: () => this.phase === 'downloading',
       received: (n) => this.throttle(n),
     });
@@ -312,6 +313,14 @@ export class Torrent extends EventEmitter {
       const p = this.peers.get(key);
       if (!p) continue;
       if (this.book.strike(p.addr)) p.close('sent bad data repeatedly: banned');
+    }
+  }
+
+  /** Peers shown to have sent bad blocks (they may have left): strike, and hang up once banned. */
+  private blame(addrs: PeerAddress[]): void {
+    for (const a of addrs) {
+      if (!this.book.strike(a)) continue;
+      for (const p of [...this.peers.values()]) if (this.book.isBanned(p.addr)) p.close('sent bad data repeatedly: banned');
     }
   }
 
