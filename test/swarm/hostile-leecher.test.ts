@@ -47,6 +47,25 @@ test('wrong data for every piece: the liar is struck, banned, and never dialled 
   assert.equal(liar.connections.length, 1, 'the banned peer was dialled once');
 });
 
+test('a liar that mixes its blocks into the pieces the honest seeder fills: only the liar is banned', async (t) => {
+  // 16 blocks per piece: the liar's blocks end up inside pieces the honest peer is filling
+  const s = await swarm(t, { size: 2048 * KB, pieceLength: 256 * KB, seeder: { uploadLimit: 1024 * KB } });
+  const liar = await FakePeer.listen(t, { torrent: s.fake }, (c) => {
+    seedLike(c);
+    c.serve({ corrupt: true, bytesPerSecond: 1024 * KB });
+  });
+  const log = watchPeers(s.leecher.torrent);
+  s.leecher.torrent.addPeers([liar.address, local(s.seeder.port)], 'manual');
+  await whenDone(s.leecher.torrent);
+  assert.ok(s.same());
+  const book = s.leecher.torrent.book;
+  assert.ok(book.isBanned(liar.address), 'the liar is banned');
+  assert.equal(book.isBanned(local(s.seeder.port)), false, 'the honest seeder is not');
+  const honest = log.closed.find((e) => e.peer.addr.port === s.seeder.port);
+  assert.equal(honest, undefined, `the honest seeder stayed connected (closed: ${honest?.reason})`);
+  t.diagnostic(`pieces failed before the ban: ${s.leecher.torrent.stats().failedPieces}`);
+});
+
 test('an oversized length prefix closes the connection at once, before any buffering', async (t) => {
   const s = await swarm(t, { size: 256 * KB, pieceLength: 32 * KB });
   const big = await FakePeer.listen(t, { torrent: s.fake }, (c) => {
