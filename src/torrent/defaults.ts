@@ -48,7 +48,8 @@ export const DEFAULT_LIMITS: TorrentLimits = {
   maxPipeline: 512,
   pipelineSeconds: 2,
   requestTimeoutMs: 30_000,
-  maxQueuedRequests: 256,
+  // above maxPipeline (ours) and libtorrent's 500: a full queue rejects, and rejects count as violations
+  maxQueuedRequests: 1024,
   maxViolations: 64,
   uploadSlots: 4,
   chokeIntervalMs: 10_000,

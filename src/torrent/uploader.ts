@@ -42,15 +42,16 @@ export class Uploader {
    * peer (asking while choked, for a piece we do not have, or for a bad range).
    */
   onRequest(peer: PeerConnection, r: BlockRequest): boolean {
+    // r may be the request message itself: every reply spreads it first, then sets its own type
     const { layout, limits } = this.host;
     const valid = r.length <= BLOCK_SIZE && layout.inPiece(r.index, r.begin, r.length) && this.host.havePiece(r.index);
     if (peer.amChoking || !valid) {
-      if (peer.fast) peer.send({ type: 'reject-request', ...r });
+      if (peer.fast) peer.send({ ...r, type: 'reject-request' });
       // a request that crossed our choke on the wire is normal; a stream of them is not
       return !valid ? false : peer.uploadQueue.length === 0 && peer.violations < limits.maxViolations;
     }
     if (peer.uploadQueue.length >= limits.maxQueuedRequests) {
-      if (peer.fast) peer.send({ type: 'reject-request', ...r });
+      if (peer.fast) peer.send({ ...r, type: 'reject-request' });
       return false;
     }
     peer.uploadQueue.push({ index: r.index, begin: r.begin, length: r.length });
@@ -119,7 +120,7 @@ export class Uploader {
   chokePeer(p: PeerConnection): void {
     p.amChoking = true;
     p.send(CHOKE);
-    if (p.fast) for (const r of p.uploadQueue) p.send({ type: 'reject-request', ...r });
+    if (p.fast) for (const r of p.uploadQueue) p.send({ ...r, type: 'reject-request' });
     p.uploadQueue.length = 0;
   }
 
