@@ -19,5 +19,10 @@ test('fuzz: the magnet parser returns a magnet or throws one of our errors', asy
     exportName: 'parseMagnet',
     seeds: seeds.map((s) => Buffer.from(s)),
     text: true,
+    tokens: [
+      '&', '=', '%', '%2', '%ZZ', '%00', '%E2%9C', '+', '?', ':', '[', ']', '::1', '127.0.0.1:', ':65536', ':0',
+      `&xt=urn:btih:${HEX}`, '&xt=urn:btih:', 'urn:btmh:1220', '&tr=', '&tr.1=', '&ws=', '&dn=', '&x.pe=', 'http://', 'udp://',
+      '5Z66ET5466UM7GRG4UF3MPAGOMWQW3XP', HEX.slice(0, 20),
+    ],
   });
 });

@@ -12,6 +12,7 @@ export interface FuzzJob {
   text: boolean;
   structural: boolean;
   seeds: Uint8Array[];
+  tokens: Uint8Array[];
   seconds: number;
   seed: number;
   /** [length:int32][input bytes] */
@@ -29,7 +30,12 @@ const mod = (await import(job.module)) as Record<string, (x: unknown) => unknown
 const target = mod[job.exportName]!;
 const lenView = new Int32Array(job.current, 0, 1);
 const bytesView = new Uint8Array(job.current, 4, MAX_INPUT);
-const mutator = new Mutator(job.seed, job.seeds.map((s) => Buffer.from(s)), job.structural);
+const mutator = new Mutator(
+  job.seed,
+  job.seeds.map((s) => Buffer.from(s)),
+  job.structural,
+  job.tokens.map((s) => Buffer.from(s)),
+);
 const outcomes: Record<string, number> = {};
 const start = performance.now();
 const deadline = start + job.seconds * 1000;

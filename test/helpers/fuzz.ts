@@ -12,6 +12,8 @@ export interface FuzzOptions {
   text?: boolean;
   /** Also mutate the bencode structure of the seeds. */
   structural?: boolean;
+  /** Tokens to splice in (a dictionary, for text formats). */
+  tokens?: string[];
 }
 
 /** A call that takes this long counts as a hang. */
@@ -32,6 +34,7 @@ export async function fuzz(t: TestContext, name: string, opts: FuzzOptions): Pro
     text: opts.text ?? false,
     structural: opts.structural ?? false,
     seeds: opts.seeds.map((s) => new Uint8Array(s)),
+    tokens: (opts.tokens ?? []).map((s) => new Uint8Array(Buffer.from(s))),
     seconds,
     seed,
     current,

@@ -32,6 +32,8 @@ export class Mutator {
     seed: number,
     private readonly seeds: Buffer[],
     private readonly structural: boolean,
+    /** A dictionary of tokens to insert (as AFL does), for text formats. */
+    private readonly tokens: Buffer[] = [],
   ) {
     this.rnd = prng(seed);
   }
@@ -54,6 +56,10 @@ export class Mutator {
   }
 
   private once(b: Buffer): Buffer {
+    if (this.tokens.length > 0 && this.rnd() < 0.4) {
+      const p = this.int(b.length + 1);
+      return Buffer.concat([b.subarray(0, p), this.pick(this.tokens), b.subarray(p)]);
+    }
     const choice = this.int(this.structural ? 11 : 9);
     const at = (): number => this.int(b.length + 1);
     switch (choice) {
