@@ -1,0 +1,371 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { WireError } from '../util/errors.js';
+import { logger } from '../util/log.js';
+import { FrameDecoder } from '../wire/frame-decoder.js';
+import {
+  checkProtocolPrefix,
+  encodeHandshake,
+  HANDSHAKE_LENGTH,
+  parseHandshake,
+  type Handshake,
+} from '../wire/handshake.js';
+import {
+  describeMessage,
+  encodeMessage,
+  encodePieceHeader,
+  KEEP_ALIVE_FRAME,
+  PIECE_HEADER_LENGTH,
+  type Message,
+} from '../wire/messages.js';
+
+const log = logger('wire');
+
+/**
+ * Decides on an incoming handshake: `true` accepts, a string refuses with that reason
+ * (e.g. `(h) => torrents.has(hex(h.infoHash)) || 'unknown-torrent'`).
+ */
+export type AcceptHandshake = (remote: Handshake) => true | string;
+
+export interface PeerWireOptions {
+  socket: Socket;
+  /** 'outgoing': we dialed, so we send our handshake first. 'incoming': we read theirs first. */
+  direction: 'outgoing' | 'incoming';
+  /** Our peer id (20 bytes). A remote with the same id is us: closed with reason 'self'. */
+  peerId: Buffer;
+  /** The torrent we dial for; required when outgoing. Incoming takes the remote's. */
+  infoHash?: Buffer;
+  /** Our reserved bytes (see makeReserved). Default: all zero. */
+  reserved?: Buffer;
+  /** Incoming only: accept or refuse the torrent the remote asks for. Default: accept. */
+  accept?: AcceptHandshake;
+  /** Closing the signal closes the wire with reason 'aborted'. */
+  signal?: AbortSignal;
+  /** Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Close after this long without receiving a byte (not counted while paused). Default 120 s. */
+  idleTimeoutMs?: number;
+  /** Send a keep-alive after this long without sending anything. Default 100 s. */
+  keepAliveMs?: number;
+  /** send() returns false once this many bytes wait in the socket. Default 256 KiB. */
+  writeHighWaterMark?: number;
+  /** Largest frame accepted from the remote. Default 1 MiB + 13. */
+  maxFrame?: number;
+}
+
+/**
+ * Why a wire closed. PeerWire itself uses these; `close(reason)` takes any string, and a
+ * refusing `accept` supplies its own.
+ */
+export type CloseReason =
+  | 'handshake-timeout'
+  | 'idle-timeout'
+  | 'self'
+  | 'info-hash-mismatch'
+  | 'protocol-error'
+  | 'handler-error'
+  | 'remote-closed'
+  | 'socket-error'
+  | 'aborted';
+
+export interface PeerWireEvents {
+  handshake: [remote: Handshake];
+  message: [msg: Message];
+  drain: [];
+  close: [reason: string, error: Error | undefined];
+}
+
+export const PEER_WIRE_DEFAULTS = {
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  keepAliveMs: 100_000,
+  writeHighWaterMark: 256 * 1024,
+} as const;
+
+/**
+ * One peer connection's bytes: the handshake, then messages both ways.
+ *
+ * Events: 'handshake' (remote) once; then 'message' (msg) for each message; 'drain' when
+ * the socket buffer has emptied after send() returned false; 'close' (reason, error?)
+ * exactly once, after the socket is fully closed. Listeners attached during 'handshake'
+ * see every message, including ones that came in the same packet as the handshake.
+ *
+ * Messages refer to the socket's chunk (see FrameDecoder): keep or copy, never mutate.
+ * A listener that throws closes the wire ('protocol-error' for a WireError, such as a
+ * Bitfield index check failing, otherwise 'handler-error'); the error goes to 'close'.
+ */
+export class PeerWire extends EventEmitter<PeerWireEvents> {
+  readonly direction: 'outgoing' | 'incoming';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The remote's handshake, once received. */
+  remote: Handshake | undefined;
+  /** The torrent of this connection (for incoming, known after the handshake). */
+  infoHash: Buffer | undefined;
+  closed = false;
+  closeReason: string | undefined;
+  closeError: Error | undefined;
+
+  /** Every byte read from / written to the socket (handshake and framing included). */
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Block bytes of piece messages. */
+  payloadReceived = 0;
+  payloadSent = 0;
+
+  private readonly socket: Socket;
+  private readonly peerId: Buffer;
+  private readonly reserved: Buffer;
+  private readonly accept: AcceptHandshake | undefined;
+  private readonly signal: AbortSignal | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly idleTimeoutMs: number;
+  private readonly keepAliveMs: number;
+  private readonly highWater: number;
+  private readonly handshakeBuf = Buffer.alloc(HANDSHAKE_LENGTH);
+  private handshakeFilled = 0;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private closeEmitted = false;
+  // the tick compares counters instead of stamping a clock on every message
+  private rxMark = 0;
+  private rxAt = 0;
+  private txMark = 0;
+  private txAt = 0;
+
+  constructor(opts: PeerWireOptions) {
+    super();
+    const { socket } = opts;
+    this.socket = socket;
+    this.direction = opts.direction;
+    this.peerId = opts.peerId;
+    this.reserved = opts.reserved ?? Buffer.alloc(8);
+    this.accept = opts.accept;
+    this.signal = opts.signal;
+    this.infoHash = opts.infoHash;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.decoder = new FrameDecoder(opts.maxFrame === undefined ? undefined : { maxFrame: opts.maxFrame });
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? PEER_WIRE_DEFAULTS.idleTimeoutMs;
+    this.keepAliveMs = opts.keepAliveMs ?? PEER_WIRE_DEFAULTS.keepAliveMs;
+    // at least the socket's own mark, so a false from send() is always followed by 'drain'
+    this.highWater = Math.max(opts.writeHighWaterMark ?? PEER_WIRE_DEFAULTS.writeHighWaterMark, socket.writableHighWaterMark);
+    if (this.direction === 'outgoing' && this.infoHash === undefined) {
+      throw new WireError('BAD_OPTION', 'an outgoing PeerWire needs the info hash');
+    }
+
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.once('close', this.onSocketClose);
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.handshakeTimer = setTimeout(this.onHandshakeTimeout, opts.handshakeTimeoutMs ?? PEER_WIRE_DEFAULTS.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+
+    if (socket.destroyed || this.signal?.aborted) {
+      this.close(this.signal?.aborted ? 'aborted' : 'remote-closed');
+      if (socket.closed) process.nextTick(this.onSocketClose);
+      return;
+    }
+    if (this.direction === 'outgoing') this.write(this.ourHandshake(this.infoHash!));
+  }
+
+  /** True once both handshakes are exchanged: send() may be used. */
+  get ready(): boolean {
+    return this.remote !== undefined && !this.closed;
+  }
+
+  get protocolReceived(): number {
+    return this.bytesReceived - this.payloadReceived;
+  }
+
+  get protocolSent(): number {
+    return this.bytesSent - this.payloadSent;
+  }
+
+  /** Bytes queued in the socket, not yet taken by the kernel. */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Send one message. Returns false when the socket's buffer is over the high-water mark
+   * (wait for 'drain') or the wire is closed. A piece goes out without copying its block.
+   * Throws WireError 'NOT_READY' before the handshake, 'BAD_FIELD' for values that do not fit.
+   */
+  send(msg: Message): boolean {
+    if (msg.type === 'piece') return this.sendPiece(msg.index, msg.begin, msg.block);
+    if (this.closed) return false;
+    this.checkReady();
+    return this.write(encodeMessage(msg));
+  }
+
+  /** A piece message as header + block in one writev: the block is never copied. */
+  sendPiece(index: number, begin: number, block: Buffer): boolean {
+    if (this.closed) return false;
+    this.checkReady();
+    const header = encodePieceHeader(index, begin, block.length);
+    const socket = this.socket;
+    socket.cork();
+    socket.write(header);
+    socket.write(block);
+    socket.uncork();
+    this.bytesSent += PIECE_HEADER_LENGTH + block.length;
+    this.payloadSent += block.length;
+    return socket.writableLength < this.highWater;
+  }
+
+  /** Stop reading (storage is behind). Takes effect at the next chunk: at most one more chunk's messages. */
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** Close the connection (idempotent). 'close' follows once the socket is gone. */
+  close(reason: string, error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.closeError = error;
+    clearTimeout(this.handshakeTimer);
+    clearInterval(this.tickTimer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    log('%s:%d closed: %s%s', this.remoteAddress, this.remotePort, reason, error ? ` (${error.message})` : '');
+    this.socket.destroy();
+  }
+
+  private checkReady(): void {
+    if (this.remote === undefined) {
+      throw new WireError('NOT_READY', 'cannot send before the handshake is complete');
+    }
+  }
+
+  private write(buf: Buffer): boolean {
+    this.bytesSent += buf.length;
+    this.socket.write(buf);
+    return this.socket.writableLength < this.highWater;
+  }
+
+  private ourHandshake(infoHash: Buffer): Buffer {
+    return encodeHandshake({ infoHash, peerId: this.peerId, reserved: this.reserved });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closed) return;
+    this.bytesReceived += chunk.length;
+    try {
+      let rest: Buffer | null = chunk;
+      if (this.remote === undefined) {
+        rest = this.readHandshake(chunk);
+        if (rest === null || rest.length === 0) return;
+      }
+      this.decoder.feed(rest, this.onFrame);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
+
+  private readonly onFrame = (msg: Message): void => {
+    if (this.closed) return;
+    if (msg.type === 'piece') this.payloadReceived += msg.block.length;
+    if (log.enabled) log('%s:%d <- %s', this.remoteAddress, this.remotePort, describeMessage(msg));
+    this.emit('message', msg);
+  };
+
+  /**
+   * Collects the remote handshake; returns what follows it, or null while incomplete or
+   * closed. Throws WireError on a wrong protocol string (after its first wrong byte).
+   */
+  private readHandshake(chunk: Buffer): Buffer | null {
+    const n = Math.min(HANDSHAKE_LENGTH - this.handshakeFilled, chunk.length);
+    chunk.copy(this.handshakeBuf, this.handshakeFilled, 0, n);
+    this.handshakeFilled += n;
+    checkProtocolPrefix(this.handshakeBuf, this.handshakeFilled);
+    if (this.handshakeFilled < HANDSHAKE_LENGTH) return null;
+    const remote = parseHandshake(this.handshakeBuf);
+    if (this.direction === 'outgoing' && !remote.infoHash.equals(this.infoHash!)) {
+      this.close('info-hash-mismatch');
+      return null;
+    }
+    if (remote.peerId.equals(this.peerId)) {
+      this.close('self');
+      return null;
+    }
+    if (this.direction === 'incoming') {
+      const verdict = this.accept ? this.accept(remote) : true;
+      if (verdict !== true) {
+        this.close(verdict);
+        return null;
+      }
+      this.infoHash = remote.infoHash;
+      this.write(this.ourHandshake(remote.infoHash));
+    }
+    this.remote = remote;
+    clearTimeout(this.handshakeTimer);
+    this.startTicking();
+    this.emit('handshake', remote);
+    return this.closed ? null : chunk.subarray(n);
+  }
+
+  private startTicking(): void {
+    const now = performance.now();
+    this.rxAt = now;
+    this.txAt = now;
+    this.rxMark = this.bytesReceived;
+    this.txMark = this.bytesSent;
+    const every = Math.max(5, Math.min(this.idleTimeoutMs, this.keepAliveMs) / 4);
+    this.tickTimer = setInterval(this.onTick, every);
+    this.tickTimer.unref();
+  }
+
+  private readonly onTick = (): void => {
+    const now = performance.now();
+    if (this.bytesReceived !== this.rxMark || this.paused) {
+      this.rxMark = this.bytesReceived;
+      this.rxAt = now;
+    } else if (now - this.rxAt >= this.idleTimeoutMs) {
+      this.close('idle-timeout');
+      return;
+    }
+    if (this.bytesSent !== this.txMark) {
+      this.txMark = this.bytesSent;
+      this.txAt = now;
+    } else if (now - this.txAt >= this.keepAliveMs) {
+      this.write(KEEP_ALIVE_FRAME);
+    }
+  };
+
+  private fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.close(err instanceof WireError ? 'protocol-error' : 'handler-error', error);
+  }
+
+  private readonly onHandshakeTimeout = (): void => this.close('handshake-timeout');
+  private readonly onAbort = (): void => this.close('aborted');
+  private readonly onDrain = (): void => {
+    if (!this.closed) this.emit('drain');
+  };
+  private readonly onEnd = (): void => this.close('remote-closed');
+  private readonly onError = (err: Error): void => this.close('socket-error', err);
+
+  private readonly onSocketClose = (): void => {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.close('remote-closed');
+    this.emit('close', this.closeReason!, this.closeError);
+  };
+}
