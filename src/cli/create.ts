@@ -68,7 +68,7 @@ async function runCreate(path: string, flags: Flags): Promise<void> {
         mode,
         total,
         event: 'hashing',
-        barFormat: 'hashing {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}',
+        barFormat: 'hashing {bar} {percentage}% | {done} / {size} | {rate} | ETA {time_left}',
         line: (s) => `hashing ${defaultLine(s)}`,
       });
       progress.update(done);

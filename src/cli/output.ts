@@ -75,12 +75,17 @@ export interface ProgressOptions {
   mode: OutputMode;
   total: number;
   /**
-   * The live line on a TTY (cli-progress format). Tokens: {bar} {percentage} and every key
-   * of the default fields (done, size, rate, eta, elapsed) and of the caller's fields.
+   * The live line on a TTY (cli-progress format). Tokens: {bar} {percentage}, our formatted
+   * {done} {size} {rate} {time_left} {elapsed}, and every key of the caller's fields. (Not
+   * {eta}: cli-progress fills that one itself, in raw seconds.)
    */
   barFormat?: string;
   /** The plain line when not on a TTY. */
   line?: (s: Snapshot) => string;
+  /** Width of the bar in characters (default 24). */
+  barSize?: number;
+  /** Fields to show from the first frame (so a custom token never shows unfilled). */
+  fields?: Fields;
   /** NDJSON `event` name; default 'progress'. */
   event?: string;
   /** Plain lines at most this often (default 5000 ms); NDJSON at most this often (default 1000 ms). */
@@ -93,7 +98,7 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-const DEFAULT_BAR = '{bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}';
+const DEFAULT_BAR = '{bar} {percentage}% | {done} / {size} | {rate} | ETA {time_left}';
 const RATE_WINDOW_MS = 5000;
 
 export function defaultLine(s: Snapshot): string {
@@ -117,11 +122,12 @@ export class Progress {
     this.started = this.now();
     this.lastEmit = this.started;
     this.samples.push({ t: this.started, v: 0 });
+    if (opts.fields) this.fields = { ...opts.fields };
     if (opts.mode === 'tty') {
       this.bar = new cliProgress.SingleBar({
         stream: this.stream,
         format: opts.barFormat ?? DEFAULT_BAR,
-        barsize: 24,
+        barsize: opts.barSize ?? 24,
         hideCursor: false,
         // its own SIGINT handler would swallow Ctrl-C; the command handles signals
         gracefulExit: false,
@@ -193,9 +199,10 @@ export class Progress {
     }
   }
 
-  /** Ends the live line; prints one last plain line or NDJSON event with the final state. */
-  stop(fields?: Fields): Snapshot {
+  /** Ends the live line; prints one last plain line or NDJSON event with the final state (`value`: the last value, if it moved). */
+  stop(fields?: Fields, value?: number): Snapshot {
     if (fields) Object.assign(this.fields, fields);
+    if (value !== undefined && !this.stopped) this.value = value;
     const s = this.snapshot();
     if (this.stopped) return s;
     this.stopped = true;
@@ -228,7 +235,7 @@ export class Progress {
       done: formatBytes(s.value),
       size: formatBytes(s.total),
       rate: formatRate(s.rate),
-      eta: formatDuration(s.eta),
+      time_left: formatDuration(s.eta),
       elapsed: formatDuration(s.elapsed),
       ...custom,
     };

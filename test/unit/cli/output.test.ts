@@ -124,3 +124,8 @@ test('tty mode draws a cli-progress bar with custom fields', () => {
   assert.match(err.text, /a note\n/);
   assert.match(err.text, /#{5,}/);
 });
+
+test('tty mode default line: our formatted sizes, rate and time left', () => {
+  const { err } = run('tty', steps);
+  assert.match(err.text, /90% \| 900 B \/ 1000 B \| 5\d B\/s \| ETA 2s/);
+});
