@@ -159,14 +159,20 @@ export class PeerSet extends EventEmitter {
         this.gotPieces(peer, [msg.index], false);
         return;
       case 'bitfield': {
-        if (!first) return this.violation(peer, 'bitfield after the first message');
-        peer.has = Bitfield.fromBuffer(msg.bits, h.pieceCount);
-        this.gotPieces(peer, peer.has, true);
+        const bits = Bitfield.fromBuffer(msg.bits, h.pieceCount);
+        if (first) {
+          peer.has = bits;
+          this.gotPieces(peer, peer.has, true);
+        } else {
+          // aria2 sends a fresh bitfield (or have-all) instead of 20 or more haves: take
+          // what it adds; pieces a peer had do not go away
+          this.gotPieces(peer, bits, false);
+        }
         return;
       }
       case 'have-all':
       case 'have-none': {
-        if (!first || !peer.fast) return this.violation(peer, `${msg.type} out of place`);
+        if (!peer.fast || (!first && msg.type === 'have-none')) return this.violation(peer, `${msg.type} out of place`);
         if (msg.type === 'have-all') {
           peer.has.setAll();
           this.gotPieces(peer, peer.has, true);
