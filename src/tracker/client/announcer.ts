@@ -43,6 +43,8 @@ export interface AnnouncerOptions {
   random?: () => number;
   /** Extra trusted CA (PEM) for HTTPS trackers. */
   ca?: string | Buffer;
+  /** Replaces the HTTP/UDP transports (tests, custom transports). */
+  transport?: (url: string, params: AnnounceParams, signal: AbortSignal) => Promise<AnnounceResponse>;
 }
 
 interface Tracker {
@@ -270,8 +272,10 @@ export class Announcer extends EventEmitter {
     const onOuter = () => ac.abort(outer.reason);
     if (outer.aborted) onOuter();
     else outer.addEventListener('abort', onOuter, { once: true });
-    const p =
-      t.kind === 'udp'
+    const transport = this.o.transport;
+    const p = transport
+      ? Promise.resolve().then(() => transport(t.url, params, ac.signal))
+      : t.kind === 'udp'
         ? this.udp.announce(t.url, params, { signal: ac.signal, ...(extra.retries !== undefined ? { maxRetries: extra.retries } : {}) })
         : httpAnnounce(t.url, params, { signal: ac.signal, timeoutMs, ...(this.o.ca ? { ca: this.o.ca } : {}) });
     return p.finally(() => {
