@@ -1,0 +1,61 @@
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+export function exitCodeForSignal(sig: StopSignal): number {
+  // 128 + the signal number, as shells report it (main.ts: EXIT_SIGINT, EXIT_SIGTERM)
+  return sig === 'SIGTERM' ? 143 : 130;
+}
+
+export interface SignalTrap {
+  /** Aborted at the first SIGINT or SIGTERM; its reason is the signal's name. */
+  readonly signal: AbortSignal;
+  /** Resolves with the first signal's name. */
+  readonly caught: Promise<StopSignal>;
+  /** The signal received, if any. */
+  readonly received: StopSignal | undefined;
+  /** Removes the handlers (the default behaviour of the signals comes back). */
+  dispose(): void;
+}
+
+/**
+ * Ctrl-C and SIGTERM for long-running commands: the first asks for a clean stop (the
+ * command saves progress and tells the trackers), a second one of either kind exits at
+ * once with the code of the first. `onFirst` runs when the first arrives (to print a note).
+ */
+export function trapSignals(onFirst?: (sig: StopSignal) => void): SignalTrap {
+  const abort = new AbortController();
+  let received: StopSignal | undefined;
+  let resolveCaught!: (s: StopSignal) => void;
+  const caught = new Promise<StopSignal>((r) => (resolveCaught = r));
+  const handler = (sig: NodeJS.Signals): void => {
+    const s: StopSignal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    if (received) {
+      process.stderr.write('\nswarm: stopped at once; progress since the last save is not recorded\n');
+      process.exit(exitCodeForSignal(received));
+    }
+    received = s;
+    onFirst?.(s);
+    abort.abort(s);
+    resolveCaught(s);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: abort.signal,
+    caught,
+    get received() {
+      return received;
+    },
+    dispose() {
+      process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
+    },
+  };
+}
+
+/**
+ * After a clean stop the process should end by itself; if a handle still holds the event
+ * loop open, this ends it anyway after `ms`, so a stopped command never hangs.
+ */
+export function exitSoon(code: number, ms = 5_000): void {
+  setTimeout(() => process.exit(code), ms).unref();
+}
