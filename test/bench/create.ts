@@ -90,7 +90,9 @@ export async function benchCreate(opts: { sizeMiB?: number } = {}): Promise<Benc
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run directly: node dist/test/bench/create.js. Not when the test runner loads it (it
+// runs every .js file under test/ and sets NODE_TEST_CONTEXT in those processes).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
   const sizeMiB = Number(process.env.SWARM_BENCH_MIB ?? 1024);
   for (const r of await benchCreate({ sizeMiB })) {
     console.log(`${r.name.padEnd(40)} ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.note ?? ''}`);
