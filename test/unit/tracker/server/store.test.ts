@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SwarmStore } from '../../../../src/tracker/server/store.js';
+import { ConnectionIds } from '../../../../src/tracker/server/connid.js';
+import { parseAllowList } from '../../../../src/tracker/server/allow.js';
+import type { ServerAnnounce } from '../../../../src/tracker/protocol/types.js';
+import { UsageError } from '../../../../src/util/errors.js';
+
+const H1 = Buffer.alloc(20, 1);
+const H2 = Buffer.alloc(20, 2);
+
+function ann(port: number, left: number, extra: Partial<ServerAnnounce> = {}): ServerAnnounce {
+  return { infoHash: H1, peerId: Buffer.alloc(20, port & 255), port, uploaded: 0, downloaded: 0, left, event: 'none', numwant: undefined, compact: true, noPeerId: false, ...extra };
+}
+const v4 = { host: '10.0.0.1', family: 4 as const };
+const ports = (a: ReturnType<SwarmStore['announce']>) => (a.ok ? a.peers.map((p) => p.port).sort((x, y) => x - y) : a.reason);
+
+test('the asking peer is never returned to itself; seeders get no seeders', () => {
+  const s = new SwarmStore(60_000);
+  s.announce(ann(1, 0), v4, 0); // seeder
+  s.announce(ann(2, 0), v4, 0); // seeder
+  s.announce(ann(3, 5), v4, 0); // leecher
+  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0)), [1, 2, 3]);
+  assert.deepEqual(ports(s.announce(ann(1, 0), v4, 0)), [3, 4], 'a seeder gets only leechers, never itself');
+  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 0)), [1, 2, 4]);
+  const a = s.announce(ann(3, 5), v4, 0);
+  assert.ok(a.ok && a.complete === 2 && a.incomplete === 2);
+  assert.deepEqual(s.stats(), { torrents: 1, peers: 4, seeders: 2, leechers: 2 });
+});
+
+test('peers are keyed by address: the same ip:port with a new peer id is one peer', () => {
+  const s = new SwarmStore(60_000);
+  s.announce(ann(1, 5), v4, 0);
+  s.announce(ann(1, 5, { peerId: Buffer.alloc(20, 0xaa) }), v4, 0);
+  assert.equal(s.stats().peers, 1);
+  s.announce(ann(1, 5), { host: '10.0.0.2', family: 4 }, 0);
+  assert.equal(s.stats().peers, 2, 'another address is another peer');
+});
+
+test('numwant: default 50, capped at 200, 0 gives none', () => {
+  const s = new SwarmStore(60_000);
+  for (let p = 1; p <= 300; p++) s.announce(ann(p, 5, { numwant: 0 }), v4, 0);
+  const count = (a: ReturnType<SwarmStore['announce']>) => (a.ok ? a.peers.length : -1);
+  assert.equal(count(s.announce(ann(1000, 5), v4, 0)), 50);
+  assert.equal(count(s.announce(ann(1000, 5, { numwant: 10_000 }), v4, 0)), 200);
+  assert.equal(count(s.announce(ann(1000, 5, { numwant: 7 }), v4, 0)), 7);
+  assert.equal(count(s.announce(ann(1000, 5, { numwant: 0 }), v4, 0)), 0);
+  const custom = new SwarmStore(60_000, { defaultNumwant: 3, maxNumwant: 5 });
+  for (let p = 1; p <= 10; p++) custom.announce(ann(p, 5), v4, 0);
+  assert.equal(count(custom.announce(ann(99, 5), v4, 0)), 3);
+  assert.equal(count(custom.announce(ann(99, 5, { numwant: 9 }), v4, 0)), 5);
+});
+
+test('the random start spreads answers over the whole swarm', () => {
+  const s = new SwarmStore(60_000);
+  for (let p = 1; p <= 100; p++) s.announce(ann(p, 5, { numwant: 0 }), v4, 0);
+  const seen = new Set<number>();
+  for (let i = 0; i < 50; i++) {
+    const a = s.announce(ann(1000, 5, { numwant: 5 }), v4, 0);
+    if (a.ok) for (const p of a.peers) seen.add(p.port);
+  }
+  assert.ok(seen.size > 60, `${seen.size} distinct peers handed out`);
+});
+
+test('peers expire after the ttl; sweep frees them and empty torrents', () => {
+  const s = new SwarmStore(1000);
+  s.announce(ann(1, 5), v4, 0);
+  s.announce(ann(2, 0), v4, 500);
+  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 999)), [1, 2]);
+  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 1000)), [2], 'expired peers are not handed out even before a sweep');
+  assert.equal(s.sweep(1000), 1);
+  assert.deepEqual(s.stats(), { torrents: 1, peers: 2, seeders: 1, leechers: 1 });
+  assert.equal(s.sweep(10_000), 2);
+  assert.deepEqual(s.stats(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+});
+
+test('stopped removes the peer; completed counts a download once per peer', () => {
+  const s = new SwarmStore(60_000);
+  s.announce(ann(1, 5, { event: 'started' }), v4, 0);
+  s.announce(ann(1, 0, { event: 'completed' }), v4, 0);
+  s.announce(ann(1, 0, { event: 'completed' }), v4, 0);
+  assert.deepEqual(s.scrape(H1), { complete: 1, incomplete: 0, downloaded: 1 });
+  const a = s.announce(ann(1, 0, { event: 'stopped' }), v4, 0);
+  assert.ok(a.ok && a.peers.length === 0 && a.complete === 0);
+  assert.deepEqual(s.stats(), { torrents: 1, peers: 0, seeders: 0, leechers: 0 });
+  assert.deepEqual(s.scrape(H2), { complete: 0, incomplete: 0, downloaded: 0 });
+  assert.ok(s.announce(ann(9, 0, { event: 'stopped', infoHash: H2 }), v4, 0).ok, 'stopped for an unknown torrent is fine');
+  assert.equal(s.stats().torrents, 1, 'and creates nothing');
+});
+
+test('caps: torrents, peers per torrent, peers in all', () => {
+  const s = new SwarmStore(60_000, { maxTorrents: 2, maxPeersPerTorrent: 3, maxPeers: 5 });
+  s.announce(ann(1, 5, { infoHash: H1 }), v4, 0);
+  s.announce(ann(1, 5, { infoHash: H2 }), v4, 0);
+  const third = s.announce(ann(1, 5, { infoHash: Buffer.alloc(20, 3) }), v4, 0);
+  assert.deepEqual(third, { ok: false, reason: 'tracker is full: too many torrents' });
+  for (let p = 2; p <= 10; p++) s.announce(ann(p, 5, { infoHash: H1 }), v4, 0);
+  assert.equal(s.scrape(H1).incomplete, 3, 'at most 3 peers in one torrent');
+  const full = s.announce(ann(50, 5, { infoHash: H1 }), v4, 0);
+  assert.deepEqual(ports(full), [1, 2, 3], 'a peer that does not fit still gets peers');
+  for (let p = 2; p <= 10; p++) s.announce(ann(p, 5, { infoHash: H2 }), v4, 0);
+  assert.equal(s.stats().peers, 5, 'at most 5 peers in all');
+});
+
+test('family filter (UDP answers carry one address size) and IPv6 compact form', () => {
+  const s = new SwarmStore(60_000);
+  s.announce(ann(1, 5), v4, 0);
+  s.announce(ann(2, 5), { host: '::1', family: 6 }, 0);
+  assert.deepEqual(ports(s.announce(ann(3, 5), { ...v4, onlyFamily: 4 }, 0)), [1]);
+  const a = s.announce(ann(3, 5), { host: '::2', family: 6, onlyFamily: 6 }, 0);
+  assert.ok(a.ok && a.peers.length === 1 && a.peers[0]!.compact.length === 18);
+  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0)), [1, 2, 3, 3]);
+  assert.deepEqual(s.announce(ann(1, 5), { host: 'not-an-ip', family: 4 }, 0), { ok: false, reason: 'cannot tell your address' });
+});
+
+test('connection ids: bound to address and port, valid for the current and previous minute', () => {
+  const ids = new ConnectionIds(60_000, Buffer.alloc(32, 7));
+  const t0 = 6_000_000; // the start of a bucket
+  const id = ids.issue('127.0.0.1', 5000, t0);
+  assert.equal(id.length, 8);
+  assert.ok(ids.check(id, '127.0.0.1', 5000, t0));
+  assert.ok(ids.check(id, '127.0.0.1', 5000, t0 + 119_999), 'valid until the end of the next minute');
+  assert.ok(!ids.check(id, '127.0.0.1', 5000, t0 + 120_000), 'then it expires');
+  assert.ok(!ids.check(id, '127.0.0.2', 5000, t0), 'another address cannot use it');
+  assert.ok(!ids.check(id, '127.0.0.1', 5001, t0), 'another port cannot use it');
+  assert.ok(!ids.check(id.subarray(0, 7), '127.0.0.1', 5000, t0));
+  assert.ok(!new ConnectionIds(60_000, Buffer.alloc(32, 8)).check(id, '127.0.0.1', 5000, t0), 'another secret, another id');
+  assert.ok(!ids.issue('102:304::', 1, t0).equals(ids.issue('1.2.3.4', 1, t0)), 'IPv4 and IPv6 addresses never collide');
+  // a guessed id works with probability 2^-64: none of a few thousand random ones does
+  let hits = 0;
+  for (let i = 0; i < 5000; i++) if (ids.check(Buffer.from(Array.from({ length: 8 }, () => Math.floor(Math.random() * 256))), '127.0.0.1', 5000, t0)) hits++;
+  assert.equal(hits, 0);
+});
+
+test('allow list: hex per line, comments and blanks ignored, bad lines named', () => {
+  const s = parseAllowList(`# test\n${'AB'.repeat(20)}\n\n  ${'01'.repeat(20)}  # second\r\n`);
+  assert.deepEqual([...s], ['ab'.repeat(20), '01'.repeat(20)]);
+  assert.throws(() => parseAllowList(`${'ab'.repeat(20)}\nnot-a-hash\n`, 'list.txt'), (e: unknown) =>
+    e instanceof UsageError && e.message === 'list.txt, line 2: expected a 40-digit hex info hash, got "not-a-hash"');
+  assert.throws(() => parseAllowList('ab'.repeat(21)), UsageError);
+  assert.equal(parseAllowList('').size, 0);
+});
