@@ -146,7 +146,7 @@ export class TorrentLive {
       mode: this.opts.mode,
       total,
       event: 'checking',
-      barFormat: 'checking {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}',
+      barFormat: 'checking {bar} {percentage}% | {done} / {size} | {rate} | ETA {time_left}',
       line: (s) => `checking ${s.percent.toFixed(1)}% ${formatBytes(s.value)} / ${formatBytes(s.total)} ${formatRate(s.rate)}`,
       stream: this.opts.stream,
       jsonStream: this.opts.jsonStream,
