@@ -66,7 +66,12 @@ export async function walk(path: string): Promise<Walk> {
       else if (d.isDirectory()) stack.push(r);
       else if (d.isFile()) {
         const abs = join(path, ...r);
-        const s = await lstat(abs);
+        let s;
+        try {
+          s = await lstat(abs);
+        } catch (err) {
+          throw new UsageError('READ_FAILED', `${abs} cannot be read: ${(err as Error).message}`, { cause: err });
+        }
         files.push({ abs, rel: r, length: s.size });
       } else skippedSpecial.push(r.join('/'));
     }
