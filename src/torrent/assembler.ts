@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PieceLayout } from '../metainfo/layout.js';
+import { BufferPool } from '../util/buffer-pool.js';
 
 /**
  * Collects the blocks of pieces being downloaded into one buffer per piece, and hashes
@@ -30,9 +31,21 @@ export interface AssembledPiece {
 
 export class PieceAssembler {
   private readonly pieces = new Map<number, Partial>();
+  private readonly pool: BufferPool;
   private held = 0;
 
-  constructor(private readonly layout: PieceLayout) {}
+  /** `poolBytes`: how much memory free piece buffers may keep for reuse. */
+  constructor(
+    private readonly layout: PieceLayout,
+    poolBytes = 32 * 1024 * 1024,
+  ) {
+    this.pool = new BufferPool(layout.pieceLength, Math.max(2, Math.floor(poolBytes / Math.max(1, layout.pieceLength))));
+  }
+
+  /** A finished piece's buffer is no longer needed (written to disk, or failed). */
+  release(buf: Buffer): void {
+    this.pool.release(buf);
+  }
 
   /** Unverified bytes currently held in memory (allocated piece buffers). */
   get bytes(): number {
@@ -57,7 +70,7 @@ export class PieceAssembler {
     if (!p) {
       const size = this.layout.pieceSize(index);
       p = {
-        data: Buffer.allocUnsafe(size),
+        data: size === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(size),
         received: new Uint8Array(this.layout.blockCount(index)),
         receivedCount: 0,
         from: new Array<number>(this.layout.blockCount(index)).fill(-1),
@@ -91,6 +104,7 @@ export class PieceAssembler {
     if (!p) return;
     this.pieces.delete(index);
     this.held -= p.data.length;
+    this.pool.release(p.data);
   }
 
   clear(): void {

@@ -45,7 +45,8 @@ export const DEFAULT_LIMITS: TorrentLimits = {
   maxHalfOpen: 8,
   maxUnverifiedBytes: 64 * 1024 * 1024,
   minPipeline: 8,
-  maxPipeline: 512,
+  // 250 is the request queue most clients accept (libtorrent's default reqq); more get dropped
+  maxPipeline: 250,
   pipelineSeconds: 2,
   requestTimeoutMs: 30_000,
   // above maxPipeline (ours) and libtorrent's 500: a full queue rejects, and rejects count as violations

@@ -1,4 +1,5 @@
 import type { PieceLayout } from '../metainfo/layout.js';
+import type { Message } from '../wire/messages.js';
 import { logger } from '../util/log.js';
 import { PieceAssembler, type AssembledPiece } from './assembler.js';
 import { BlockBlame } from './block-blame.js';
@@ -48,6 +49,11 @@ export class Downloader {
     this.blocksPerPiece = Math.ceil(host.layout.pieceLength / host.layout.blockLength);
   }
 
+  /** The buffer of a stored piece may be reused once it is on disk. */
+  release(buf: Buffer): void {
+    this.assembler.release(buf);
+  }
+
   get unverifiedBytes(): number {
     return this.assembler.bytes;
   }
@@ -73,18 +79,26 @@ export class Downloader {
   fill(peer: PeerConnection): void {
     if (peer.closed || peer.peerChoking || !peer.amInterested || !this.host.downloading()) return;
     // a snubbed peer keeps one request: a probe that lifts the snub when it is answered
-    const room = (peer.snubbed ? 1 : this.pipelineTarget(peer)) - peer.requested.size;
+    const target = peer.snubbed ? 1 : this.pipelineTarget(peer);
+    const room = target - peer.requested.size;
     if (room <= 0) return;
+    // topping up after every block would cost a socket write per 17-byte request: wait
+    // until a good share of the pipeline is free, while plenty is still in flight
+    if (peer.requested.size > 0 && room < Math.max(4, target >> 3)) return;
     const now = this.host.now();
     const allowNew = this.assembler.bytes < this.host.limits.maxUnverifiedBytes;
     const mayTake = (i: number) => peer.has.has(i) && this.blockBlame.mayTake(i, peer.key, this.active);
     const reqs = this.host.picker.next(peer.key, mayTake, room, now, allowNew);
-    if (reqs.length > 0 && peer.requested.size === 0) peer.lastBlockAt = now;
+    if (reqs.length === 0) return;
+    if (peer.requested.size === 0) peer.lastBlockAt = now;
+    const msgs: Message[] = [];
     for (const r of reqs) {
       this.blockBlame.took(r.index, peer.key);
       peer.requested.set(this.blockKey(r.index, r.begin), now);
-      peer.send({ type: 'request', index: r.index, begin: r.begin, length: r.length });
+      msgs.push({ type: 'request', index: r.index, begin: r.begin, length: r.length });
     }
+    // one socket write for the batch instead of one per 17-byte request
+    peer.sendBatch(msgs);
   }
 
   /** Still a useful source: connected, unchoking us, not snubbed. */
@@ -130,6 +144,7 @@ export class Downloader {
     }
     this.failedPieces++;
     this.wastedBytes += piece.data.length;
+    this.assembler.release(piece.data);
     const contributors = this.host.picker.failed(piece.index);
     log('piece %d failed its hash check (from %o)', piece.index, contributors);
     // one sender: it is the liar. Several: blame waits until the piece passes and shows

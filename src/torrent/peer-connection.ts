@@ -74,6 +74,13 @@ export class PeerConnection {
     return ok;
   }
 
+  sendBatch(msgs: Message[]): boolean {
+    if (this.closed) return false;
+    const ok = this.transport.sendBatch(msgs);
+    if (!ok) this.blocked = true;
+    return ok;
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closeReason = reason;

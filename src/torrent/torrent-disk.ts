@@ -20,6 +20,8 @@ export interface TorrentDiskOptions {
   select?: number[];
   backend?: FsBackend;
   onWritten: (index: number) => void;
+  /** A written piece's buffer, free for reuse. */
+  release?: (data: Buffer) => void;
   onError: (err: StorageError) => void;
   /** True: stop reading from sockets, the disk is behind. False: go on. */
   onBackpressure: (paused: boolean) => void;
@@ -39,6 +41,8 @@ export class TorrentDisk {
   private dirty = false;
   private lastSave = 0;
   private saving: Promise<void> | undefined;
+  /** Buffers handed to the write queue, until they are written. */
+  private readonly pending = new Map<number, Buffer>();
   backpressure = false;
 
   constructor(private readonly opts: TorrentDiskOptions) {
@@ -56,7 +60,10 @@ export class TorrentDisk {
       write: (i, d) => this.storage.writePiece(i, d),
       onWritten: (i) => {
         this.dirty = true;
+        const data = this.pending.get(i);
+        this.pending.delete(i);
         opts.onWritten(i);
+        if (data) opts.release?.(data);
       },
       onLowWater: () => {
         this.backpressure = false;
@@ -96,6 +103,7 @@ export class TorrentDisk {
     let ok: boolean;
     try {
       ok = this.queue.push(index, data);
+      this.pending.set(index, data);
     } catch (err) {
       this.opts.onError(err as StorageError);
       return;

@@ -122,6 +122,7 @@ export class Torrent extends EventEmitter {
       select: opts.select,
       backend: opts.backend,
       onWritten: (i) => this.pieceWritten(i),
+      release: (data) => this.downloader.release(data),
       onError: (err) => this.fail(err),
       onBackpressure: (paused) => this.setReading(!paused),
     });
