@@ -9,6 +9,9 @@ import type { BlockRequest, PeerConnection } from './peer-connection.js';
 
 const log = logger('upload');
 
+/** Pieces read ahead of the one being sent to a peer. */
+const PREFETCH_PIECES = 2;
+
 export interface UploadHost {
   readonly layout: PieceLayout;
   readonly limits: TorrentLimits;
@@ -148,6 +151,7 @@ export class Uploader {
       }
       let piece: Buffer;
       try {
+        this.prefetch(peer, r.index);
         piece = await this.host.readPiece(r.index);
       } catch (err) {
         this.host.readFailed(r.index, err);
@@ -162,6 +166,23 @@ export class Uploader {
       peer.up.add(r.length, this.host.now());
       this.uploadedBytes += r.length;
       if (!ok) peer.blocked = true;
+    }
+  }
+
+  /**
+   * Starts reading the next pieces this peer has asked for while the current one is sent,
+   * so the disk is never the gap between two pieces.
+   */
+  private prefetch(peer: PeerConnection, current: number): void {
+    let last = current;
+    let started = 0;
+    const q = peer.uploadQueue;
+    for (let i = 1; i < q.length && started < PREFETCH_PIECES; i++) {
+      const index = q[i]!.index;
+      if (index === last) continue;
+      last = index;
+      started++;
+      this.host.readPiece(index).catch(() => undefined);
     }
   }
 
