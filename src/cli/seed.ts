@@ -16,6 +16,7 @@ interface Flags {
   bind: string;
   uploadLimit?: number;
   partial?: boolean;
+  recheck?: boolean;
   peer: HostPort[];
   trackers: boolean;
   json?: boolean;
@@ -36,6 +37,7 @@ export function registerSeed(program: Command): void {
     .addOption(new Option('--port <n>', `port for incoming peers (default: ${DEFAULT_SEED_PORT}, or a free port if it is taken)`).argParser((v) => parsePort('--port', v)))
     .addOption(new Option('--bind <host>', 'address to listen on').default('127.0.0.1').argParser(parseBind))
     .addOption(new Option('--upload-limit <rate>', 'bytes per second: 500k, 1M, 2G (powers of 1024; 0: no limit)').argParser((v) => parseRate('--upload-limit', v)))
+    .option('--recheck', 'hash all the data instead of trusting the resume file from an earlier run')
     .option('--partial', 'seed the pieces that verify when some of the data does not match')
     .option('--peer <host:port>', 'a peer to connect to (one that cannot connect to us); repeatable', collectPeer, [])
     .option('--no-trackers', "do not announce to the torrent's trackers")
@@ -85,6 +87,7 @@ async function runSeed(torrentPath: string, path: string, flags: Flags): Promise
     root: loc.root,
     uploadLimit: flags.uploadLimit,
     trackers: flags.trackers,
+    recheck: flags.recheck ?? false,
     // never download: data that does not verify is reported (or, with --partial, left out)
     seedOnly: true,
   });

@@ -42,6 +42,10 @@ export async function startSeeder(t: TestContext, torrent: string, path: string,
   const withPort = args.includes('--port') ? args : ['--port', '0', ...args];
   const proc = startSwarm(['seed', torrent, path, ...withPort]);
   t.after(() => proc.stop('SIGKILL'));
+  if (args.includes('--json')) {
+    await proc.waitFor(/"event":"checked"/, 20_000);
+    return { proc, port: ndjson(proc.stdout)[0]!.port as number };
+  }
   const m = await proc.waitFor(/listening on 127\.0\.0\.1:(\d+)/, 20_000);
   await proc.waitFor(/serving until Ctrl-C|--partial: seeding/, 20_000);
   return { proc, port: Number(m[1]) };
