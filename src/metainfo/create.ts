@@ -1,7 +1,7 @@
 import { encode, type EValue } from '../bencode/encode.js';
 import { StorageError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import { hashPieces } from '../storage/piece-hasher.js';
+import { hashPieces } from '../hash/piece-hasher.js';
 import { MAX_TORRENT_BYTES } from './load.js';
 import type { Metainfo } from './metainfo.js';
 import { parseTorrent } from './parse.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { StorageError } from '../util/errors.js';
 import type { FsBackend, FsStat } from './fs-backend.js';
-import { type HashSource, hashPieces } from './piece-hasher.js';
+import { type HashSource, hashPieces } from '../hash/piece-hasher.js';
 import { type LoadedResume, mtimeUs } from './resume.js';
 import { PieceStorage, forEachLimit } from './storage.js';
 

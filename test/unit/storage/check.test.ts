@@ -4,8 +4,8 @@ import { existsSync, openSync, closeSync, readSync, statSync, truncateSync, unli
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkExisting, type CheckOptions } from '../../../src/storage/check.js';
-import type { HashSource } from '../../../src/storage/piece-hasher.js';
-import { hashPieces } from '../../../src/storage/piece-hasher.js';
+import type { HashSource } from '../../../src/hash/piece-hasher.js';
+import { hashPieces } from '../../../src/hash/piece-hasher.js';
 import { type LoadedResume, loadResume, saveResume } from '../../../src/storage/resume.js';
 import { PieceStorage } from '../../../src/storage/storage.js';
 import { StorageError } from '../../../src/util/errors.js';

@@ -4,7 +4,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { HASH_BUFFER_BYTES, hashPieces, type HashSource } from '../../../src/storage/piece-hasher.js';
+import { HASH_BUFFER_BYTES, hashPieces, type HashSource } from '../../../src/hash/piece-hasher.js';
 import { StorageError } from '../../../src/util/errors.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { data } from '../metainfo/build.js';
