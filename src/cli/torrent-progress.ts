@@ -97,7 +97,7 @@ export type LiveKind = 'download' | 'seed';
 export interface TorrentLiveOptions {
   mode: OutputMode;
   stats: () => TorrentStats;
-  /** How often the line is refreshed and a JSON progress event written (default 1000 ms). */
+  /** How often the line is refreshed and, with --json, a progress event written (default 250 ms on a TTY, else 1000 ms). */
   intervalMs?: number;
   /** Plain lines (not a TTY) while downloading, and while seeding (default 5 s and 30 s). */
   plainDownloadMs?: number;
@@ -182,7 +182,7 @@ export class TorrentLive {
     this.progress.update(s.doneBytes, { status: this.status(s) });
     if (!this.timer) {
       // a live timer also keeps the process alive while a download waits for peers
-      this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? 1_000);
+      this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? (this.opts.mode === 'tty' ? 250 : 1_000));
     }
   }
 
