@@ -58,16 +58,19 @@ const CH_9 = 0x39;
 
 /** Decode exactly one value that fills the whole input. */
 export function decode(bytes: Uint8Array, limits?: DecodeLimits): BValue {
-  return decodeDetailed(bytes, limits).value;
+  return decodeDetailed(bytes, { ...limits, spans: false }).value;
 }
 
 /**
  * Decode one value with its byte spans. With `allowTrailing`, decoding stops after the
  * first value (used for extension messages that carry raw bytes after a dictionary).
+ * `spanDepth` keeps spans only down to that depth (the top value is depth 0): a span is a
+ * WeakMap entry, most of the cost on an input of a million tiny values, so a caller that
+ * needs one span (the info dictionary: depth 1) should say so.
  */
 export function decodeDetailed(
   bytes: Uint8Array,
-  limits?: DecodeLimits & { allowTrailing?: boolean; spans?: boolean },
+  limits?: DecodeLimits & { allowTrailing?: boolean; spans?: boolean; spanDepth?: number },
 ): Decoded {
   const lim = { ...DEFAULT_LIMITS, ...limits };
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -75,7 +78,7 @@ export function decodeDetailed(
     throw new BencodeError('TOO_LARGE', `input of ${buf.length} bytes exceeds the limit of ${lim.maxBytes}`, 0);
   }
   if (buf.length === 0) throw new BencodeError('EMPTY', 'empty input', 0);
-  const parser = new Parser(buf, lim, limits?.spans !== false);
+  const parser = new Parser(buf, lim, limits?.spans === false ? -1 : (limits?.spanDepth ?? Infinity));
   const value = parser.value(0);
   if (parser.pos !== buf.length && !limits?.allowTrailing) {
     throw new BencodeError('TRAILING', `${buf.length - parser.pos} bytes of trailing data`, parser.pos);
@@ -98,9 +101,9 @@ class Parser {
   constructor(
     private readonly buf: Buffer,
     private readonly lim: Required<DecodeLimits>,
-    withSpans: boolean,
+    private readonly spanDepth: number,
   ) {
-    this.spans = withSpans ? new WeakMap() : undefined;
+    this.spans = spanDepth >= 0 ? new WeakMap() : undefined;
   }
 
   fail(code: string, message: string, at = this.pos): never {
@@ -118,7 +121,7 @@ class Parser {
     else if (c === CH_L) v = this.list(depth + 1);
     else if (c === CH_D) v = this.dict(depth + 1);
     else this.fail('BAD_TOKEN', `unexpected byte 0x${c.toString(16).padStart(2, '0')}`);
-    this.spans?.set(v, { start, end: this.pos });
+    if (depth <= this.spanDepth) this.spans?.set(v, { start, end: this.pos });
     return v;
   }
 
