@@ -1,0 +1,6 @@
+import { test } from 'node:test';
+import { SHAPES, theyDownload } from './clients/scenarios.js';
+
+for (const shape of SHAPES) {
+  test(`A Transmission leecher downloads ${shape.label} from swarm`, (t) => theyDownload(t, ['transmission'], shape));
+}
