@@ -38,6 +38,8 @@ export class PeerConnection {
   /** Last time either side was interested in the other. */
   lastUsefulAt: number;
   violations = 0;
+  /** Requests received while we choke it, since we last unchoked it. */
+  chokedRequests = 0;
   snubbed = false;
   /** Sending is paused until the socket drains. */
   blocked = false;

@@ -50,8 +50,10 @@ export class Uploader {
     const valid = r.length <= BLOCK_SIZE && layout.inPiece(r.index, r.begin, r.length) && this.host.havePiece(r.index);
     if (peer.amChoking || !valid) {
       if (peer.fast) peer.send({ ...r, type: 'reject-request' });
-      // a request that crossed our choke on the wire is normal; a stream of them is not
-      return !valid ? false : peer.uploadQueue.length === 0 && peer.violations < limits.maxViolations;
+      if (!valid) return false;
+      // requests that crossed our choke on the wire are normal (at most a full queue of
+      // them); more since we choked are a stream, and each is a violation
+      return ++peer.chokedRequests <= limits.maxQueuedRequests;
     }
     if (peer.uploadQueue.length >= limits.maxQueuedRequests) {
       if (peer.fast) peer.send({ ...r, type: 'reject-request' });
@@ -113,6 +115,7 @@ export class Uploader {
       const unchoke = res.unchoke.has(p.key) || res.optimistic === p.key;
       if (unchoke && p.amChoking) {
         p.amChoking = false;
+        p.chokedRequests = 0;
         p.send(UNCHOKE);
       } else if (!unchoke && !p.amChoking) {
         this.chokePeer(p);
