@@ -20,6 +20,12 @@ export interface TorrentLimits {
   maxQueuedRequests: number;
   /** Protocol violations (requests while choked, dropped floods, unrequested blocks) before we hang up. */
   maxViolations: number;
+  /**
+   * Bytes we may have queued for one peer (beyond what the kernel took) before we hang up:
+   * blocks stop at the wire's high-water mark, so only a peer that makes us answer (interest
+   * toggles, rejects) and never reads gets this far.
+   */
+  maxSendBuffer: number;
   /** Regular upload slots, and how often the choker re-chooses them. */
   uploadSlots: number;
   chokeIntervalMs: number;
@@ -52,6 +58,7 @@ export const DEFAULT_LIMITS: TorrentLimits = {
   // above maxPipeline (ours) and libtorrent's 500: a full queue rejects, and rejects count as violations
   maxQueuedRequests: 1024,
   maxViolations: 64,
+  maxSendBuffer: 1024 * 1024,
   uploadSlots: 4,
   chokeIntervalMs: 10_000,
   optimisticIntervalMs: 30_000,

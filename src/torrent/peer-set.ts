@@ -129,6 +129,8 @@ export class PeerSet extends EventEmitter {
       // a message that does not fit this torrent (bad bitfield, have out of range, ...)
       peer.close(errorMessage(err));
     }
+    // each answer it makes us write waits for it to read: one that never reads is dropped
+    if (peer.transport.writableLength > this.host.limits.maxSendBuffer) peer.close('not reading what we send');
   }
 
   private dispatch(peer: PeerConnection, msg: Message): void {
