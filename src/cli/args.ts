@@ -37,6 +37,11 @@ export function parsePeer(v: string): HostPort {
   return { host, port };
 }
 
+/** Commander collector for a repeatable --peer. */
+export function collectPeer(v: string, prev: HostPort[]): HostPort[] {
+  return [...prev, parsePeer(v)];
+}
+
 /** A listening port: 0 (any free port) to 65535. */
 export function parsePort(flag: string, v: string): number {
   const n = /^\s*\d{1,5}\s*$/.test(v) ? Number(v) : NaN;

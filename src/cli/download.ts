@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { parseTarget } from '../metainfo/magnet.js';
 import { loadTorrentFile, type Metainfo } from '../metainfo/metainfo.js';
 import { errorMessage, SwarmError, UsageError } from '../util/errors.js';
-import { formatHostPort, type HostPort, parseBind, parsePeer, parsePort, parsePositive, parseRate } from './args.js';
+import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parsePositive, parseRate } from './args.js';
 import { formatBytes, formatDuration, formatRate, outputMode, printable, printJson } from './output.js';
 import { parseSelect } from './select.js';
 import { openSession, type Outcome, TorrentRun } from './torrent-run.js';
@@ -30,8 +30,6 @@ interface Flags {
 
 export const MAGNET_UNSUPPORTED =
   'magnet links and bare info hashes need the metadata exchange with peers (BEP 9), which swarm does not support yet: download with the .torrent file instead';
-
-const collectPeer = (v: string, prev: HostPort[]): HostPort[] => [...prev, parsePeer(v)];
 
 export function registerDownload(program: Command): void {
   program

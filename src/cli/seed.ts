@@ -5,7 +5,7 @@ import { parseTarget } from '../metainfo/magnet.js';
 import { loadTorrentFile, type Metainfo } from '../metainfo/metainfo.js';
 import type { Torrent } from '../torrent/torrent.js';
 import { UsageError } from '../util/errors.js';
-import { formatHostPort, type HostPort, parseBind, parsePeer, parsePort, parseRate } from './args.js';
+import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parseRate } from './args.js';
 import { MAGNET_UNSUPPORTED } from './download.js';
 import { formatBytes, outputMode } from './output.js';
 import { openSession, TorrentRun } from './torrent-run.js';
@@ -25,8 +25,6 @@ interface Flags {
 
 /** The port other clients use by default; taken, a free one is used instead. */
 export const DEFAULT_SEED_PORT = 6881;
-
-const collectPeer = (v: string, prev: HostPort[]): HostPort[] => [...prev, parsePeer(v)];
 
 export function registerSeed(program: Command): void {
   program

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../helpers/net.js';
@@ -210,4 +211,48 @@ test('a tracker that does not answer is reported; the download still completes f
   assert.equal(r.code, 0, r.stderr);
   assert.ok(sameBytes(join(dir, 'out', 't.bin'), data['t.bin']!));
   assert.ok(r.stderr.includes(`swarm: tracker ${dead} is not answering`), r.stderr);
+});
+
+test('a second Ctrl-C exits at once, even while the stopped announce hangs', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(join(dir, 'src'), { 'x.bin': 256 * KiB });
+  // a tracker that answers the first announce, then never answers again
+  let answered = 0;
+  const tracker = createHttpServer((_req, res) => {
+    if (answered++ > 0) return; // hang: the stopped announce waits for its timeout
+    res.end(Buffer.from('d8:intervali60e5:peers0:e'));
+  });
+  await new Promise<void>((r) => tracker.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => (tracker.closeAllConnections(), tracker.close(() => r()))));
+  const url = `http://127.0.0.1:${(tracker.address() as { port: number }).port}/announce`;
+  const torrent = await createTorrent(join(dir, 'src', 'x.bin'), join(dir, 'x.torrent'), ['--announce', url]);
+  // no seeder: the download waits for peers
+  const dl = startSwarm(['download', torrent, '-o', join(dir, 'out'), '--json']);
+  t.after(() => dl.stop('SIGKILL'));
+  await waitForEvent(dl, (e) => e.event === 'tracker' && e.ok === true);
+  process.kill(dl.pid!, 'SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(dl.running, 'the first Ctrl-C waits for the stopped announce');
+  const t0 = Date.now();
+  process.kill(dl.pid!, 'SIGINT');
+  const { code } = await dl.wait(5_000);
+  assert.equal(code, 130);
+  assert.ok(Date.now() - t0 < 1_000, `took ${Date.now() - t0} ms`);
+  assert.match(dl.stderr, /stopped at once/);
+});
+
+test('IPv6: seed on ::1, download with --peer [::1]:port', async (t) => {
+  const dir = tempDir(t);
+  const data = writeFiles(join(dir, 'src'), { 'six.bin': 300 * KiB });
+  const torrent = await createTorrent(join(dir, 'src', 'six.bin'), join(dir, 'six.torrent'));
+  const seeder = startSwarm(['seed', torrent, join(dir, 'src'), '--bind', '::1', '--port', '0', '--no-trackers']);
+  t.after(() => seeder.stop('SIGKILL'));
+  const m = await seeder.waitFor(/listening on \[::1\]:(\d+)/);
+  await seeder.waitFor(/serving until Ctrl-C/);
+  const r = await runSwarm(['download', torrent, '-o', join(dir, 'out'), '--peer', `[::1]:${m[1]}`, '--bind', '::1', '--no-trackers', '-q'], {
+    timeoutMs: 20_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout + r.stderr, '', '--quiet prints nothing');
+  assert.ok(sameBytes(join(dir, 'out', 'six.bin'), data['six.bin']!));
 });
