@@ -137,10 +137,14 @@ export class TorrentDisk {
     await saveResume(this.opts.root, { infoHashHex: m.infoHashHex, layout: m.layout, have: snapshot }, this.opts.backend);
   }
 
-  /** Everything is downloaded: finish the writes, give files their full size, record it. */
-  async finish(have: Bitfield): Promise<void> {
+  /**
+   * Everything is downloaded: finish the writes, give files their full size, record it.
+   * `inPlace`: the data was complete when checked (someone's files, seeded where they
+   * are): sizes are left alone, since ensureFiles would cut a longer file.
+   */
+  async finish(have: Bitfield, inPlace = false): Promise<void> {
     await this.queue.drain();
-    await this.storage.ensureFiles();
+    if (!inPlace) await this.storage.ensureFiles();
     await this.saving;
     await this.save(have);
   }

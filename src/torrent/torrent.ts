@@ -328,7 +328,7 @@ export class Torrent extends EventEmitter {
   /** Every selected piece is verified: flush to disk, record it, and turn to seeding. */
   private async complete(atStart = false): Promise<void> {
     if (this.phase === 'seeding') return;
-    await this.disk.finish(this.haveBits);
+    await this.disk.finish(this.haveBits, atStart);
     if (this.phase === 'stopped' || this.phase === 'error') return;
     this.peers.notInterestedInAll();
     this.setPhase('seeding');

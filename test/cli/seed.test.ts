@@ -143,3 +143,16 @@ test('with a tracker: seed announces, a download finds it there, Ctrl-C announce
   assert.equal(kinds.filter((k) => k === 'stopped:seed').length, 2, kinds.join(' '));
   assert.equal(tracker.stats().peers, 0, 'both peers left the swarm');
 });
+
+test('seeding leaves the data as it is: a file longer than the torrent says keeps its extra bytes', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(join(dir, 'd'), { 'keep.bin': 100 * KiB });
+  const torrent = await createTorrent(join(dir, 'd', 'keep.bin'), join(dir, 'k.torrent'));
+  const path = join(dir, 'd', 'keep.bin');
+  writeFileSync(path, Buffer.from('trailing bytes the torrent does not know of'), { flag: 'a' });
+  const before = readFileSync(path);
+  const s = await startSeeder(t, torrent, path, ['--no-trackers']);
+  const { code } = await s.proc.stop('SIGINT');
+  assert.equal(code, 130);
+  assert.ok(readFileSync(path).equals(before), 'the file was changed by seeding it');
+});
