@@ -6,8 +6,8 @@ import type { TestContext } from 'node:test';
 import { haveCommand } from '../../helpers/interop.js';
 import { freePort } from '../../helpers/net.js';
 import { Proc } from '../../helpers/proc.js';
-import { tempDir } from '../../helpers/tmp.js';
 import { waitUntil } from './common.js';
+import { defer, scratchDir } from './cleanup.js';
 
 export function haveAria2(): boolean {
   return haveCommand('aria2c');
@@ -49,7 +49,7 @@ export class Aria2Peer {
   ) {}
 
   static async start(t: TestContext, opts: Aria2Options): Promise<Aria2Peer> {
-    const work = tempDir(t, 'swarm-interop-aria2-');
+    const work = scratchDir(t, 'swarm-interop-aria2-');
     const port = await freePort();
     const logFile = join(work, 'aria2.log');
     const args = [
@@ -90,7 +90,7 @@ export class Aria2Peer {
     args.push(opts.torrentFile);
     const proc = new Proc('aria2c', args);
     const peer = new Aria2Peer(proc, port, rpc, logFile);
-    t.after(() => peer.stop());
+    defer(t, () => peer.stop());
     return peer;
   }
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createTorrent } from '../../../src/metainfo/create.js';
 import type { Metainfo } from '../../../src/metainfo/metainfo.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { scratchDir } from './cleanup.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -47,7 +47,7 @@ export const MULTI_PIECE = 32 * KiB;
 
 /** Writes the files under a fresh folder and hashes them into a .torrent (no tracker). */
 export async function makePayload(t: TestContext, files: Record<string, Buffer>, pieceLength: number): Promise<Payload> {
-  const root = tempDir(t, 'swarm-interop-src-');
+  const root = scratchDir(t, 'swarm-interop-src-');
   for (const [rel, data] of Object.entries(files)) {
     const p = join(root, rel);
     mkdirSync(dirname(p), { recursive: true });
@@ -55,7 +55,7 @@ export async function makePayload(t: TestContext, files: Record<string, Buffer>,
   }
   const name = Object.keys(files)[0]!.split('/')[0]!;
   const { torrent, metainfo } = await createTorrent({ path: join(root, name), pieceLength, date: false });
-  const torrentFile = join(tempDir(t, 'swarm-interop-torrent-'), `${name}.torrent`);
+  const torrentFile = join(scratchDir(t, 'swarm-interop-torrent-'), `${name}.torrent`);
   writeFileSync(torrentFile, torrent);
   return { root, metainfo, torrentFile, files };
 }

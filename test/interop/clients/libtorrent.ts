@@ -4,6 +4,7 @@ import { PYTHON } from '../../helpers/interop.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { Proc } from '../../helpers/proc.js';
 import { waitUntil } from './common.js';
+import { defer } from './cleanup.js';
 
 /** The script lives in the source tree: tsc does not copy .py files to the build folder. */
 export const LT_SCRIPT = join(repoRoot(), 'test/interop/clients/py/lt_peer.py');
@@ -50,7 +51,7 @@ export class LibtorrentPeer {
     if (opts.uploadLimit) args.push('--upload-limit', String(opts.uploadLimit));
     // stdin is a pipe it watches: if this process dies, the script sees EOF and exits
     this.proc = new Proc(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    t.after(() => this.stop());
+    defer(t, () => this.stop());
   }
 
   /** Parses the JSON lines printed so far. */

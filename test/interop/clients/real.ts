@@ -1,11 +1,11 @@
 import type { TestContext } from 'node:test';
 import { haveLibtorrent, needClient } from '../../helpers/interop.js';
-import { tempDir } from '../../helpers/tmp.js';
 import { Aria2Peer, haveAria2 } from './aria2.js';
 import type { CompareOptions, Payload } from './common.js';
 import { LibtorrentPeer } from './libtorrent.js';
 import type { OurPeer } from './swarm-side.js';
 import { haveTransmission, TransmissionPeer } from './transmission.js';
+import { scratchDir } from './cleanup.js';
 
 /** The real clients, named as PeerLog names them by peer id. */
 export type RealKind = 'libtorrent' | 'transmission' | 'aria2';
@@ -91,7 +91,7 @@ export interface RealLeecher {
  * dials us; aria2 and Transmission have no way to be told of a peer, so we dial them.
  */
 export async function startRealLeecher(t: TestContext, kind: RealKind, p: Payload, us: OurPeer): Promise<RealLeecher> {
-  const dir = tempDir(t, `swarm-interop-${kind}-out-`);
+  const dir = scratchDir(t, `swarm-interop-${kind}-out-`);
   switch (kind) {
     case 'libtorrent': {
       const lt = new LibtorrentPeer(t, { torrentFile: p.torrentFile, dir, seed: false, peers: [us.port] });

@@ -84,7 +84,7 @@ export async function theyDownload(t: TestContext, kinds: RealKind[], shape: Sha
   );
   for (const l of leechers) {
     assertSameFiles(p, l.dir, `${l.kind} (from swarm)`, l.compare);
-    assert.equal(us.log.sentTo(l.kind), total, `${l.kind} got every byte from us:\n${us.log.describe()}`);
+    assert.ok(us.log.sentTo(l.kind) >= total, `${l.kind} got every byte from us:\n${us.log.describe()}`);
   }
   assert.equal(us.log.violations(), 0, `protocol violations counted against real clients:\n${us.log.describe()}`);
 }

@@ -2,9 +2,9 @@ import type { TestContext } from 'node:test';
 import type { Metainfo } from '../../../src/metainfo/metainfo.js';
 import { Session } from '../../../src/torrent/session.js';
 import type { Torrent } from '../../../src/torrent/torrent.js';
-import { tempDir } from '../../helpers/tmp.js';
 import { whenDone } from '../../swarm/harness.js';
 import { PeerLog } from './peer-log.js';
+import { defer, scratchDir } from './cleanup.js';
 
 export interface OurPeer {
   session: Session;
@@ -21,9 +21,9 @@ export interface OurPeer {
  * Closed when the test ends.
  */
 export async function startOurs(t: TestContext, metainfo: Metainfo, root?: string): Promise<OurPeer> {
-  const dir = root ?? tempDir(t, 'swarm-interop-out-');
+  const dir = root ?? scratchDir(t, 'swarm-interop-out-');
   const session = new Session();
-  t.after(() => session.close());
+  defer(t, () => session.close());
   const { port } = await session.listen();
   const torrent = session.add({ metainfo, root: dir, trackers: false });
   const log = new PeerLog(torrent);

@@ -6,12 +6,15 @@ import { isDict, isInt } from '../../../src/bencode/types.js';
 import { haveCommand } from '../../helpers/interop.js';
 import { freePort } from '../../helpers/net.js';
 import { Proc } from '../../helpers/proc.js';
-import { tempDir } from '../../helpers/tmp.js';
 import { waitUntil } from './common.js';
+import { defer, scratchDir } from './cleanup.js';
 
 export function haveTransmission(): boolean {
-  return haveCommand('transmission-cli');
+  return haveCommand('transmission-cli') && haveCommand('stdbuf') && haveCommand('timeout');
 }
+
+/** Seconds after which `timeout` stops it, whatever happens to the test. */
+const LIFETIME_S = 300;
 
 export interface TransmissionOptions {
   torrentFile: string;
@@ -46,19 +49,19 @@ export class TransmissionPeer {
   ) {}
 
   static async start(t: TestContext, opts: TransmissionOptions): Promise<TransmissionPeer> {
-    const configDir = tempDir(t, 'swarm-interop-tr-');
+    const configDir = scratchDir(t, 'swarm-interop-tr-');
     writeFileSync(join(configDir, 'settings.json'), JSON.stringify(SETTINGS, null, 1));
     const marker = join(configDir, 'finished');
     const script = join(configDir, 'done.sh');
     writeFileSync(script, `#!/bin/sh\necho "$TR_TORRENT_NAME" > '${marker}'\n`, { mode: 0o755 });
     const port = await freePort();
     const args = ['-g', configDir, '-w', opts.dir, '-p', String(port), '-f', script, opts.torrentFile];
-    // its status line goes to a pipe in full blocks unless stdout is unbuffered
-    const proc = haveCommand('stdbuf')
-      ? new Proc('stdbuf', ['-o0', 'transmission-cli', ...args])
-      : new Proc('transmission-cli', args);
+    // Its status line reaches a pipe in whole blocks unless stdout is unbuffered (stdbuf).
+    // Unlike the other clients it cannot notice that this process died, so `timeout`
+    // (which forwards our SIGINT) bounds its life; it leads its own process group.
+    const proc = new Proc('timeout', ['-s', 'INT', '-k', '10', String(LIFETIME_S), 'stdbuf', '-o0', 'transmission-cli', ...args]);
     const peer = new TransmissionPeer(proc, port, configDir, marker);
-    t.after(() => peer.stop());
+    defer(t, () => peer.stop());
     return peer;
   }
 
@@ -109,7 +112,17 @@ export class TransmissionPeer {
    * handles only SIGINT; SIGTERM kills it before it saves anything. SIGKILL after 10 s.
    */
   async stop(): Promise<{ uploaded: number; downloaded: number } | undefined> {
-    await this.proc.stop('SIGINT', 10_000);
+    const pid = this.proc.pid;
+    if (this.proc.running && pid !== undefined) {
+      signal(pid, 'SIGINT');
+      const exited = await this.proc.wait(10_000).then(
+        () => true,
+        () => false,
+      );
+      // killing only `timeout` would leave transmission-cli behind: kill the group
+      if (!exited) signal(-pid, 'SIGKILL');
+      await this.proc.wait(5_000);
+    }
     return this.totals();
   }
 
@@ -121,5 +134,13 @@ export class TransmissionPeer {
     const d = decode(readFileSync(join(dir, file)));
     if (!isDict(d) || !isInt(d['uploaded']) || !isInt(d['downloaded'])) return undefined;
     return { uploaded: d['uploaded'], downloaded: d['downloaded'] };
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
   }
 }
