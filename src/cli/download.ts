@@ -7,7 +7,7 @@ import { errorMessage, SwarmError, UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parsePositive, parseRate } from './args.js';
 import { formatBytes, formatDuration, formatRate, outputMode, printable, printJson } from './output.js';
 import { parseSelect } from './select.js';
-import { openSession, type Outcome, TorrentRun } from './torrent-run.js';
+import { addTorrent, openSession, type Outcome, TorrentRun } from './torrent-run.js';
 import { shareRatio, TorrentLive } from './torrent-progress.js';
 
 interface Flags {
@@ -69,7 +69,7 @@ async function runDownload(target: string, flags: Flags): Promise<void> {
   const seedAfter = !!(flags.seed || flags.seedRatio || flags.seedTime);
   const mode = outputMode(flags);
   const opened = await openSession({ host: flags.bind, port: flags.port ?? 0, fallback: false, explicit: flags.port !== undefined });
-  const torrent = opened.session.add({
+  const torrent = await addTorrent(opened.session, {
     metainfo: m,
     root: dir,
     select,
@@ -110,10 +110,10 @@ async function runDownload(target: string, flags: Flags): Promise<void> {
   }
 
   let outcome = await run.start(wantedBytes);
-  const before = torrent.stats();
-  live.event('checked', { doneBytes: before.doneBytes, totalBytes: before.totalBytes, piecesDone: before.piecesDone, piecesTotal: before.piecesTotal });
   let already = false;
   if (!outcome) {
+    const before = torrent.stats();
+    live.event('checked', { doneBytes: before.doneBytes, totalBytes: before.totalBytes, piecesDone: before.piecesDone, piecesTotal: before.piecesTotal });
     already = torrent.phase === 'seeding';
     if (already) outcome = { kind: 'done' };
     else {

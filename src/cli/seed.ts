@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parseRate } from './args.js';
 import { MAGNET_UNSUPPORTED } from './download.js';
 import { formatBytes, outputMode } from './output.js';
-import { openSession, TorrentRun } from './torrent-run.js';
+import { addTorrent, openSession, TorrentRun } from './torrent-run.js';
 import { TorrentLive } from './torrent-progress.js';
 
 interface Flags {
@@ -80,7 +80,7 @@ async function runSeed(torrentPath: string, path: string, flags: Flags): Promise
   const loc = await locateData(m, path);
   const mode = outputMode(flags);
   const opened = await openSession({ host: flags.bind, port: flags.port ?? DEFAULT_SEED_PORT, fallback: flags.port === undefined, explicit: flags.port !== undefined });
-  const torrent = opened.session.add({
+  const torrent = await addTorrent(opened.session, {
     metainfo: m,
     root: loc.root,
     uploadLimit: flags.uploadLimit,

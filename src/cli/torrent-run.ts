@@ -50,6 +50,16 @@ export async function openSession(o: { host: string; port: number; fallback: boo
   return { session, host: a.host, port: a.port, fellBack: true };
 }
 
+/** session.add, closing the session if the torrent cannot be set up (a bad path in it, say). */
+export async function addTorrent(session: Session, opts: Parameters<Session['add']>[0]): Promise<Torrent> {
+  try {
+    return session.add(opts);
+  } catch (err) {
+    await session.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 /**
  * One torrent driven to an outcome: 'done', or a fatal 'error', or a signal. Wires the
  * torrent's events to the live line, and stops everything in one place.
@@ -116,7 +126,8 @@ export class TorrentRun {
     const code =
       outcome.kind === 'signal' ? exitCodeForSignal(outcome.sig) : outcome.kind !== 'error' ? 0 : isSwarmError(outcome.err) && outcome.err.input ? 2 : 1;
     this.live.event('stopped', { reason: outcome.kind === 'signal' ? outcome.sig : outcome.kind, exitCode: code });
-    if (outcome.kind === 'signal') exitSoon(code);
+    // everything is closed; should a handle still hold the event loop, do not hang on it
+    exitSoon(code);
     return code;
   }
 }
