@@ -86,9 +86,17 @@ export class Downloader {
     // until a good share of the pipeline is free, while plenty is still in flight
     if (peer.requested.size > 0 && room < Math.max(4, target >> 3)) return;
     const now = this.host.now();
-    const allowNew = this.assembler.bytes < this.host.limits.maxUnverifiedBytes;
     const mayTake = (i: number) => peer.has.has(i) && this.blockBlame.mayTake(i, peer.key, this.active);
-    const reqs = this.host.picker.next(peer.key, mayTake, room, now, allowNew);
+    let reqs = this.host.picker.next(peer.key, mayTake, room, now, false);
+    // New pieces only as many as fit under the cap (rounded up: the cap plus one piece at
+    // most), counting every piece under way: a piece's buffer appears only with its first
+    // block, so assembler bytes alone let a burst of requests start far too many.
+    const free = this.host.limits.maxUnverifiedBytes - this.bytesUnderWay();
+    if (reqs.length < room && free > 0) {
+      const newPieces = Math.ceil(free / this.host.layout.pieceLength);
+      const max = Math.min(room - reqs.length, newPieces * this.blocksPerPiece);
+      reqs = reqs.concat(this.host.picker.next(peer.key, mayTake, max, now, true));
+    }
     if (reqs.length === 0) return;
     if (peer.requested.size === 0) peer.lastBlockAt = now;
     const msgs: Message[] = [];
@@ -99,6 +107,11 @@ export class Downloader {
     }
     // one socket write for the batch instead of one per 17-byte request
     peer.sendBatch(msgs);
+  }
+
+  /** Unverified bytes in memory, or soon to be: every started piece counts whole. */
+  private bytesUnderWay(): number {
+    return Math.max(this.assembler.bytes, this.host.picker.partialCount() * this.host.layout.pieceLength);
   }
 
   /** Still a useful source: connected, unchoking us, not snubbed. */
