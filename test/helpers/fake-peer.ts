@@ -245,9 +245,10 @@ export class FakeConnection extends EventEmitter {
    * Answers requests in order, honouring cancels of requests not yet started. Without a
    * rate, at once; with `bytesPerSecond`, the bytes (frames included) trickle out in
    * small slices at that rate, so a rate of 1 is a slowloris. `corrupt` sends random bytes
-   * of the right length instead of the torrent's.
+   * of the right length instead of the torrent's. `random` answers the queued requests in
+   * random order (so blocks of several pieces arrive interleaved).
    */
-  serve(o: { bytesPerSecond?: number; corrupt?: boolean } = {}): void {
+  serve(o: { bytesPerSecond?: number; corrupt?: boolean; random?: boolean } = {}): void {
     const queue: Array<{ index: number; begin: number; length: number }> = [];
     const frameOf = (r: { index: number; begin: number; length: number }) =>
       encodeMessage({
@@ -263,7 +264,7 @@ export class FakeConnection extends EventEmitter {
     let ticking = false;
     const tick = () => {
       if (out.length === 0) {
-        const r = queue.shift();
+        const r = o.random ? queue.splice(Math.floor(Math.random() * queue.length), 1)[0] : queue.shift();
         if (!r) {
           ticking = false;
           return;
