@@ -2,15 +2,38 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** An IPv4 (4 bytes) or IPv6 (16 bytes) address from its text form; undefined if not an IP literal. */
 export function ipToBytes(text: string): Buffer | undefined {
-  if (isIPv4(text)) return v4Bytes(text);
+  const v4 = parseIPv4(text);
+  if (v4) return v4;
   const zone = text.indexOf('%');
   const s = zone >= 0 ? text.slice(0, zone) : text;
   if (!isIPv6(s)) return undefined;
   return v6Bytes(s);
 }
 
-function v4Bytes(s: string): Buffer {
-  return Buffer.from(s.split('.').map((p) => Number(p)));
+/**
+ * Dotted-quad IPv4 to 4 bytes, or undefined. Hand-rolled because the tracker does this
+ * for every packet: four decimal numbers 0-255 without leading zeros, nothing else.
+ */
+export function parseIPv4(s: string): Buffer | undefined {
+  if (s.length < 7 || s.length > 15) return undefined;
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && n === 0) return undefined; // a leading zero
+      n = n * 10 + (c - 0x30);
+      if (++digits > 3 || n > 255) return undefined;
+    } else return undefined;
+  }
+  return part === 4 ? out : undefined;
 }
 
 function v6Bytes(input: string): Buffer {
@@ -19,7 +42,7 @@ function v6Bytes(input: string): Buffer {
   // an embedded dotted quad fills the last 32 bits
   if (s.includes('.')) {
     const at = s.lastIndexOf(':');
-    v4Bytes(s.slice(at + 1)).copy(out, 12);
+    parseIPv4(s.slice(at + 1))?.copy(out, 12);
     s = `${s.slice(0, at + 1)}0:0`;
   }
   const parts = s.split('::');

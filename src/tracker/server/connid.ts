@@ -10,10 +10,17 @@ import { ipToBytes } from '../protocol/ip.js';
 export class ConnectionIds {
   private readonly secret: Buffer;
   private readonly msg = Buffer.alloc(8 + 16 + 2);
+  /**
+   * Ids already verified, so a busy client costs one HMAC per minute, not one per packet.
+   * Only an id that passed the check gets in (a spoofed source cannot add entries), each
+   * entry remembers when its id expires, and the whole map is bounded.
+   */
+  private readonly verified = new Map<string, { id: Buffer; lastBucket: number }>();
 
   constructor(
     private readonly bucketMs = 60_000,
     secret: Buffer = randomBytes(32),
+    private readonly maxCached = 65_536,
   ) {
     this.secret = Buffer.from(secret);
   }
@@ -22,10 +29,19 @@ export class ConnectionIds {
     return this.mac(Math.floor(now / this.bucketMs), host, port);
   }
 
-  check(id: Uint8Array, host: string, port: number, now: number): boolean {
+  check(id: Buffer, host: string, port: number, now: number): boolean {
     if (id.length !== 8) return false;
     const bucket = Math.floor(now / this.bucketMs);
-    return this.mac(bucket, host, port).equals(id) || this.mac(bucket - 1, host, port).equals(id);
+    const key = `${host}|${port}`;
+    const hit = this.verified.get(key);
+    if (hit !== undefined && hit.lastBucket >= bucket && hit.id.equals(id)) return true;
+    let issued: number;
+    if (this.mac(bucket, host, port).equals(id)) issued = bucket;
+    else if (this.mac(bucket - 1, host, port).equals(id)) issued = bucket - 1;
+    else return false;
+    if (this.verified.size >= this.maxCached) this.verified.clear();
+    this.verified.set(key, { id: Buffer.from(id), lastBucket: issued + 1 });
+    return true;
   }
 
   private mac(bucket: number, host: string, port: number): Buffer {

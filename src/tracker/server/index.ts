@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { TrackerError } from '../../util/errors.js';
 import { logger } from '../../util/log.js';
 import { TrackerCore, type TrackerStats } from './core.js';
 import { httpHandler } from './http.js';
 import type { StoreLimits } from './store.js';
-import { serveUdp } from './udp.js';
+import { createTrackerSocket, serveUdp } from './udp.js';
 
 export { SwarmStore, STORE_LIMITS, type StoreLimits } from './store.js';
 export { ConnectionIds } from './connid.js';
@@ -47,7 +47,7 @@ export async function startTracker(opts: TrackerOptions): Promise<RunningTracker
   let udp: Socket | undefined;
   let http: Server | undefined;
   for (let attempt = 0; attempt < 20 && !http; attempt++) {
-    udp = createSocket(v6 ? { type: 'udp6', ipv6Only: opts.host !== '::' } : { type: 'udp4' });
+    udp = createTrackerSocket(v6, opts.host === '::');
     const port = await bindUdp(udp, opts.port, opts.host).catch((err: NodeJS.ErrnoException) => {
       udp!.close();
       throw listenError(err, opts, 'UDP');
@@ -68,7 +68,13 @@ export async function startTracker(opts: TrackerOptions): Promise<RunningTracker
   }
   if (!http || !udp) throw new TrackerError('LISTEN', `no port free for both TCP and UDP on ${opts.host}`);
   const port = udp.address().port;
-  serveUdp(udp, core);
+  // a burst of announces must queue in the kernel, not be dropped (the OS caps the size)
+  try {
+    udp.setRecvBufferSize(4 * 1024 * 1024);
+  } catch (err) {
+    log('cannot enlarge the UDP receive buffer: %s', (err as Error).message);
+  }
+  serveUdp(udp, core, v6);
   udp.on('error', (err) => log('udp error: %s', err.message));
   http.on('clientError', (_err, socket) => socket.destroy());
   // expired peers leave memory even when nobody announces

@@ -1,4 +1,4 @@
-import { encodeCompactPeer } from '../protocol/compact.js';
+import { ipToBytes } from '../protocol/ip.js';
 import type { ScrapeStats, ServerAnnounce } from '../protocol/types.js';
 
 export interface StoreLimits {
@@ -48,6 +48,8 @@ export type StoreAnswer =
 export interface AnnounceFrom {
   host: string;
   family: 4 | 6;
+  /** The address as 4 or 16 bytes, when the caller has it already. */
+  ip?: Buffer;
   /** Only peers of this family are returned (UDP answers carry one address size). */
   onlyFamily?: 4 | 6;
 }
@@ -74,9 +76,8 @@ export class SwarmStore {
   announce(a: ServerAnnounce, from: AnnounceFrom, now: number): StoreAnswer {
     const hkey = a.infoHash.toString('latin1');
     let swarm = this.swarms.get(hkey);
-    const compact = encodeCompactPeer(from.host, a.port);
-    if (!compact) return { ok: false, reason: 'cannot tell your address' };
-    const key = compact.toString('latin1');
+    // keyed by address text: no buffer work for a peer the store already knows
+    const key = `${from.host}|${a.port}`;
     if (a.event === 'stopped') {
       if (swarm) this.remove(swarm, key);
       return this.answer(swarm, []);
@@ -96,8 +97,13 @@ export class SwarmStore {
       self.expires = now + this.peerTtlMs;
     } else {
       if (a.event === 'completed') swarm.downloaded++;
+      const ip = from.ip ?? ipToBytes(from.host);
+      if (!ip) return { ok: false, reason: 'cannot tell your address' };
       // when full the peer still gets an answer, it just is not handed out to others
       if (swarm.list.length < this.limits.maxPeersPerTorrent && this.peerCount < this.limits.maxPeers) {
+        const compact = Buffer.allocUnsafe(ip.length + 2);
+        ip.copy(compact, 0);
+        compact.writeUInt16BE(a.port, ip.length);
         self = { key, index: swarm.list.length, host: from.host, family: from.family, port: a.port, peerId: Buffer.from(a.peerId), compact, seeder, expires: now + this.peerTtlMs };
         swarm.byKey.set(key, self);
         swarm.list.push(self);
