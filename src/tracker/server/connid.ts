@@ -25,6 +25,11 @@ export class ConnectionIds {
     this.secret = Buffer.from(secret);
   }
 
+  /** Entries in the cache of verified ids. */
+  get cached(): number {
+    return this.verified.size;
+  }
+
   issue(host: string, port: number, now: number): Buffer {
     return this.mac(Math.floor(now / this.bucketMs), host, port);
   }

@@ -132,6 +132,27 @@ test('connection ids: bound to address and port, valid for the current and previ
   assert.equal(hits, 0);
 });
 
+test('connection ids: the cache of verified ids expires with them, is bounded, and only takes verified ids', () => {
+  const ids = new ConnectionIds(60_000, Buffer.alloc(32, 7), 2);
+  const t0 = 6_000_000;
+  const a = ids.issue('127.0.0.1', 1, t0);
+  assert.ok(ids.check(a, '127.0.0.1', 1, t0)); // now cached
+  assert.ok(ids.check(a, '127.0.0.1', 1, t0 + 119_999));
+  assert.ok(!ids.check(a, '127.0.0.1', 1, t0 + 120_000), 'a cached id expires like any other');
+  // more verified addresses than the cache holds: every one still checks out
+  const peers = [1, 2, 3, 4, 5].map((port) => ({ port, id: ids.issue('127.0.0.1', port, t0) }));
+  for (let round = 0; round < 2; round++) {
+    for (const p of peers) {
+      assert.ok(ids.check(p.id, '127.0.0.1', p.port, t0));
+      assert.ok(ids.cached <= 2, `${ids.cached} cached ids`);
+    }
+  }
+  // a wrong id never gets in, so it fails however often it is tried
+  const before = ids.cached;
+  for (let i = 0; i < 3; i++) assert.ok(!ids.check(Buffer.alloc(8, i), '127.0.0.1', 9, t0));
+  assert.equal(ids.cached, before);
+});
+
 test('allow list: hex per line, comments and blanks ignored, bad lines named', () => {
   const s = parseAllowList(`# test\n${'AB'.repeat(20)}\n\n  ${'01'.repeat(20)}  # second\r\n`);
   assert.deepEqual([...s], ['ab'.repeat(20), '01'.repeat(20)]);
