@@ -107,6 +107,7 @@ export class Uploader {
         now,
         optimisticPeer: this.optimistic,
         optimisticSince: this.optimisticSince,
+        optimisticMs: this.host.limits.optimisticIntervalMs,
       },
     );
     this.optimistic = res.optimistic;
