@@ -134,7 +134,7 @@ export function goalTable(gs: Goal[]): string {
     `${g.kind === 'max' ? '<=' : '<'} ${g.limit}${g.unit === 'x' ? '' : ` ${g.unit}`}`,
     g.met === null ? `n/a (${g.why})` : g.met ? 'met' : 'NOT met',
   ]);
-  return ['goals (ratios of medians from this run)', table(['scenario', 'goal', 'measured', 'limit', ''], rows)].join('\n');
+  return ['goals (ratios of medians from this run)', table(['scenario', 'goal', 'measured', 'limit', 'status'], rows)].join('\n');
 }
 
 export function resultsTable(title: string, rs: BenchResult[]): string {

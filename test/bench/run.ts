@@ -9,88 +9,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { PYTHON, haveLibtorrent } from '../helpers/interop.js';
 import { benchCreate } from './create.js';
 import { stopAll } from './download-peers.js';
-import { LETTERS, RUNS, SCENARIO_KEYS, benchDownload, scenarios, type Letter, type RunRecord, type ScenarioKey } from './download.js';
+import { RUNS, benchDownload, scenarios, type RunRecord, type ScenarioKey } from './download.js';
+import { HELP, parseOptions, type Options, type Part } from './options.js';
 import { downloadTable, flatten, goalTable, goals, resultsTable, summarize, type BenchResult, type Goal, type Summary } from './report.js';
-
-const PARTS = ['create', 'tracker', 'restart'] as const;
-type Part = (typeof PARTS)[number];
-
-const HELP = `npm run bench -- [options]     (or: node dist/test/bench/run.js [options])
-  --rounds N      rounds of interleaved download runs (default 3; 1 with --quick)
-  --size MiB      payload of the download runs and of swarm create (default 1024; 256 with --quick)
-  --only LIST     comma-separated: runs a,b,c,d; scenarios one,four,small,big; parts create,tracker,restart.
-                  Runs and scenarios left out of LIST are all kept when any of them is named;
-                  parts run only when named. Default: everything (big only with --big).
-  --quick         smoke test: 256 MiB, 1 round
-  --big           add the memory check on a payload 4x --size (4 GiB by default)
-  --timeout S     a leecher still running after S seconds per GiB is killed and reported (default 300)
-  --out FILE      JSON results (default bench-results.json in the current folder)`;
-
-interface Options {
-  rounds: number;
-  sizeMiB: number;
-  letters: Letter[];
-  scenarioKeys: ScenarioKey[];
-  parts: Part[];
-  timeoutSec: number;
-  out: string;
-}
-
-function options(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rounds: { type: 'string' },
-      size: { type: 'string' },
-      only: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      big: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return undefined;
-  }
-  const num = (v: string | undefined, dflt: number, what: string) => {
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${what} must be a whole number of at least 1, not ${v}`);
-    return n;
-  };
-  const only = values.only?.split(',').map((x) => x.trim()).filter(Boolean);
-  const known = new Set<string>([...LETTERS, ...SCENARIO_KEYS, ...PARTS]);
-  for (const x of only ?? []) if (!known.has(x)) throw new Error(`--only: unknown item ${x} (known: ${[...known].join(', ')})`);
-  const defaultKeys = SCENARIO_KEYS.filter((k) => k !== 'big' || values.big);
-  let letters = LETTERS;
-  let scenarioKeys = defaultKeys;
-  let parts: Part[] = [...PARTS];
-  if (only) {
-    const l = LETTERS.filter((x) => only.includes(x));
-    const s = SCENARIO_KEYS.filter((x) => only.includes(x));
-    const downloads = l.length > 0 || s.length > 0;
-    letters = downloads ? (l.length ? l : LETTERS) : [];
-    scenarioKeys = downloads ? (s.length ? s : defaultKeys) : [];
-    parts = PARTS.filter((x) => only.includes(x));
-  }
-  if (values.big && !scenarioKeys.includes('big') && letters.length) scenarioKeys = [...scenarioKeys, 'big'];
-  return {
-    rounds: num(values.rounds, values.quick ? 1 : 3, 'rounds'),
-    sizeMiB: num(values.size, values.quick ? 256 : 1024, 'size'),
-    letters,
-    scenarioKeys,
-    parts,
-    timeoutSec: num(values.timeout, 300, 'timeout'),
-    out: resolve(values.out ?? 'bench-results.json'),
-  };
-}
 
 function log(line: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -224,7 +150,8 @@ async function main(opts: Options): Promise<number> {
 if (!process.env.NODE_TEST_CONTEXT) {
   let opts: Options | undefined;
   try {
-    opts = options(process.argv.slice(2));
+    opts = parseOptions(process.argv.slice(2));
+    if (!opts) console.log(HELP);
   } catch (e) {
     console.error(`bench: ${(e as Error).message}\n${HELP}`);
     process.exitCode = 2;
