@@ -37,7 +37,10 @@ export interface PeerWireOptions {
   infoHash?: Buffer;
   /** Our reserved bytes (see makeReserved). Default: all zero. */
   reserved?: Buffer;
-  /** Incoming only: accept or refuse the torrent the remote asks for. Default: accept. */
+  /**
+   * Incoming only: accept or refuse the torrent the remote asks for (default: accept).
+   * Called after the self check; if it throws, the wire closes with 'handler-error'.
+   */
   accept?: AcceptHandshake;
   /** Closing the signal closes the wire with reason 'aborted'. */
   signal?: AbortSignal;
@@ -87,8 +90,10 @@ export const PEER_WIRE_DEFAULTS = {
  *
  * Events: 'handshake' (remote) once; then 'message' (msg) for each message; 'drain' when
  * the socket buffer has emptied after send() returned false; 'close' (reason, error?)
- * exactly once, after the socket is fully closed. Listeners attached during 'handshake'
- * see every message, including ones that came in the same packet as the handshake.
+ * exactly once, after the socket is fully closed. No message is lost to a late listener:
+ * until the first 'message' listener is attached, messages are held back and reading
+ * stops, so `await once(wire, 'handshake')` followed by `wire.on('message', ...)` sees
+ * the bitfield that came in the same packet as the handshake.
  *
  * Messages refer to the socket's chunk (see FrameDecoder): keep or copy, never mutate.
  * A listener that throws closes the wire ('protocol-error' for a WireError, such as a
@@ -127,6 +132,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** Bytes that arrived before anyone listened for 'message' (see hold()). */
+  private holding = false;
+  private held: Buffer[] = [];
   private closeEmitted = false;
   // the tick compares counters instead of stamping a clock on every message
   private rxMark = 0;
@@ -154,6 +162,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (this.direction === 'outgoing' && this.infoHash === undefined) {
       throw new WireError('BAD_OPTION', 'an outgoing PeerWire needs the info hash');
     }
+    // checked here so a bad option is not mistaken later for the remote's protocol error
+    encodeHandshake({ infoHash: this.infoHash ?? Buffer.alloc(20), peerId: this.peerId, reserved: this.reserved });
 
     socket.setNoDelay(true);
     socket.on('data', this.onData);
@@ -240,7 +250,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   resume(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    this.socket.resume();
+    if (!this.holding) this.socket.resume();
   }
 
   /** Close the connection (idempotent). 'close' follows once the socket is gone. */
@@ -252,6 +262,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     clearTimeout(this.handshakeTimer);
     clearInterval(this.tickTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
+    this.held = [];
     log('%s:%d closed: %s%s', this.remoteAddress, this.remotePort, reason, error ? ` (${error.message})` : '');
     this.socket.destroy();
   }
@@ -281,10 +292,46 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
         rest = this.readHandshake(chunk);
         if (rest === null || rest.length === 0) return;
       }
+      if (this.holding || this.listenerCount('message') === 0) {
+        this.hold(rest);
+        return;
+      }
       this.decoder.feed(rest, this.onFrame);
     } catch (err) {
       this.fail(err);
     }
+  };
+
+  /**
+   * No one listens for messages yet (the caller is still awaiting 'handshake'): keep the
+   * bytes and stop reading until a 'message' listener arrives, so nothing is lost.
+   */
+  private hold(chunk: Buffer): void {
+    this.held.push(chunk);
+    if (this.holding) return;
+    this.holding = true;
+    this.socket.pause();
+    (this as EventEmitter).on('newListener', this.onNewListener);
+  }
+
+  private readonly onNewListener = (event: string | symbol): void => {
+    // called before the listener is added: release on the next tick
+    if (event === 'message') process.nextTick(this.release);
+  };
+
+  private readonly release = (): void => {
+    if (!this.holding || this.closed || this.listenerCount('message') === 0) return;
+    this.holding = false;
+    (this as EventEmitter).off('newListener', this.onNewListener);
+    const chunks = this.held;
+    this.held = [];
+    try {
+      for (const c of chunks) if (!this.closed) this.decoder.feed(c, this.onFrame);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (!this.paused && !this.closed) this.socket.resume();
   };
 
   private readonly onFrame = (msg: Message): void => {

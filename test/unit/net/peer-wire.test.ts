@@ -6,7 +6,7 @@ import { PeerWire } from '../../../src/net/peer-wire.js';
 import { WireError } from '../../../src/util/errors.js';
 import { Bitfield } from '../../../src/wire/bitfield.js';
 import { encodeHandshake, makeReserved, supportsExtensionProtocol, supportsFastExtension } from '../../../src/wire/handshake.js';
-import { encodeMessage, type Message } from '../../../src/wire/messages.js';
+import { encodeMessage } from '../../../src/wire/messages.js';
 import { messageArb } from '../wire/arbitraries.js';
 import { closed, collect, handshaken, HASH_A, HASH_B, ID_1, ID_2, openHandles, sleep, tcpPair, wires } from './helpers.js';
 
@@ -69,21 +69,48 @@ test('property: random message streams arrive intact and in order over a real so
   assert.deepEqual(await got, big);
 });
 
-test('listeners attached on handshake see messages sent in the same packet as the handshake', async (t) => {
-  const { client, server } = await tcpPair(t);
-  const b = new PeerWire({ socket: server, direction: 'incoming', peerId: ID_2 });
-  t.after(() => b.close('test-end'));
-  const seen: Message[] = [];
-  b.once('handshake', () => b.on('message', (m) => seen.push(m)));
-  client.write(Buffer.concat([
-    encodeHandshake({ infoHash: HASH_A, peerId: ID_1 }),
-    encodeMessage({ type: 'bitfield', bits: Buffer.from([0xf0]) }),
-    encodeMessage({ type: 'have-all' }),
-  ]));
-  const [reply] = (await once(client, 'data')) as [Buffer];
-  assert.deepEqual(reply.subarray(0, 68), encodeHandshake({ infoHash: HASH_A, peerId: ID_2 }));
-  for (let i = 0; i < 100 && seen.length < 2; i++) await sleep(10);
-  assert.deepEqual(seen, [{ type: 'bitfield', bits: Buffer.from([0xf0]) }, { type: 'have-all' }]);
+test('no message is lost to a listener attached after awaiting the handshake', async (t) => {
+  for (const lateMs of [0, 50]) {
+    const { client, server } = await tcpPair(t);
+    const b = new PeerWire({ socket: server, direction: 'incoming', peerId: ID_2 });
+    t.after(() => b.close('test-end'));
+    client.write(Buffer.concat([
+      encodeHandshake({ infoHash: HASH_A, peerId: ID_1 }),
+      encodeMessage({ type: 'bitfield', bits: Buffer.from([0xf0]) }),
+      encodeMessage({ type: 'have-all' }),
+    ]));
+    await once(b, 'handshake');
+    if (lateMs) {
+      await sleep(lateMs);
+      client.write(encodeMessage({ type: 'unchoke' }));
+      await sleep(20);
+      assert.ok(b.isPaused === false && !b.closed);
+    }
+    const got = collect(b, lateMs ? 3 : 2);
+    const [reply] = (await once(client, 'data')) as [Buffer];
+    assert.deepEqual(reply.subarray(0, 68), encodeHandshake({ infoHash: HASH_A, peerId: ID_2 }));
+    assert.deepEqual((await got).slice(0, 2), [{ type: 'bitfield', bits: Buffer.from([0xf0]) }, { type: 'have-all' }]);
+    // reading goes on after the release
+    const more = collect(b, 1);
+    client.write(encodeMessage({ type: 'have', index: 1 }));
+    assert.deepEqual(await more, [{ type: 'have', index: 1 }]);
+  }
+});
+
+test('without a message listener a wire holds at most a chunk or two and stops reading', async (t) => {
+  const { a, b } = await handshaken(t);
+  const burst = Buffer.concat(Array.from({ length: 20_000 }, (_, i) => encodeMessage({ type: 'have', index: i })));
+  let writes = 0;
+  while (writes < 20 && a.writableLength < 4 * 1024 * 1024) {
+    a['socket'].write(burst); // raw frames, past send()'s accounting
+    writes++;
+  }
+  await sleep(150);
+  assert.ok(b.bytesReceived < 512 * 1024, `read ${b.bytesReceived} bytes with nobody listening`);
+  const got = collect(b, writes * 20_000, 10_000);
+  const all = await got;
+  assert.deepEqual(all.slice(0, 2), [{ type: 'have', index: 0 }, { type: 'have', index: 1 }]);
+  assert.equal(b.bytesReceived, 68 + writes * burst.length);
 });
 
 test('a connection to ourselves is dropped with reason self', async (t) => {
@@ -150,6 +177,7 @@ test('a peer speaking another protocol is refused on its first byte', async (t) 
 test('a protocol error after the handshake closes the wire with the WireError', async (t) => {
   const { client, server } = await tcpPair(t);
   const b = new PeerWire({ socket: server, direction: 'incoming', peerId: ID_2, maxFrame: 1000 });
+  b.on('message', () => {}); // frames are decoded once someone listens
   client.write(encodeHandshake({ infoHash: HASH_A, peerId: ID_1 }));
   client.write(Buffer.from([0, 0, 0x03, 0xe9, 7])); // a 1001-byte frame
   const [why, err] = await closed(b);
@@ -276,6 +304,10 @@ test('send before the handshake throws; an outgoing wire needs an info hash', as
   assert.throws(
     () => new PeerWire({ socket: client, direction: 'outgoing', peerId: ID_1 }),
     (e) => e instanceof WireError && e.code === 'BAD_OPTION',
+  );
+  assert.throws(
+    () => new PeerWire({ socket: client, direction: 'incoming', peerId: Buffer.alloc(19) }),
+    (e) => e instanceof WireError && e.code === 'BAD_FIELD',
   );
 });
 
