@@ -84,6 +84,11 @@ export class UdpTrackerClient {
     return this.pending.size;
   }
 
+  /** Connection ids remembered. */
+  get knownTrackers(): number {
+    return this.conns.size;
+  }
+
   async announce(url: string, params: AnnounceParams, opts: UdpRequestOptions = {}): Promise<AnnounceResponse> {
     const target = await this.resolve(url, opts.signal);
     const r = await this.transact(target, (cid, tid) => encodeAnnounceRequest(cid, tid, params), 'announce', opts);

@@ -24,6 +24,8 @@ export interface TrackerOptions {
   allow?: Set<string>;
   log?: (event: object) => void;
   limits?: Partial<StoreLimits>;
+  /** HTTP bounds: time to send the request headers, open connections at once. */
+  http?: { headersTimeoutMs?: number; maxConnections?: number };
 }
 
 export interface RunningTracker {
@@ -52,11 +54,14 @@ export async function startTracker(opts: TrackerOptions): Promise<RunningTracker
       udp!.close();
       throw listenError(err, opts, 'UDP');
     });
-    const server = createServer({ maxHeaderSize: 16 * 1024 }, httpHandler(core));
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 15_000;
+    // a client that trickles its headers (slowloris) is cut off
+    const headersTimeout = opts.http?.headersTimeoutMs ?? 10_000;
+    const server = createServer(
+      { maxHeaderSize: 16 * 1024, headersTimeout, requestTimeout: headersTimeout + 5_000, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+      httpHandler(core),
+    );
     server.keepAliveTimeout = 5_000;
-    server.maxConnections = 4096;
+    server.maxConnections = opts.http?.maxConnections ?? 4096;
     try {
       await listenHttp(server, port, opts.host);
       http = server;

@@ -93,7 +93,7 @@ export class SwarmStore {
       if (a.event === 'completed' && !self.seeder && seeder) swarm.downloaded++;
       if (self.seeder !== seeder) this.countSeeder(swarm, seeder ? 1 : -1);
       self.seeder = seeder;
-      if (!self.peerId.equals(a.peerId)) self.peerId = Buffer.from(a.peerId);
+      if (!sameBytes(self.peerId, a.peerId)) self.peerId = Buffer.from(a.peerId);
       self.expires = now + this.peerTtlMs;
     } else {
       if (a.event === 'completed') swarm.downloaded++;
@@ -118,13 +118,19 @@ export class SwarmStore {
   /** Up to `want` live peers from a random starting point: never the asker, no seeders for a seeder. */
   private pick(swarm: Swarm, selfKey: string, seeder: boolean, want: number, now: number, family?: 4 | 6): StoredPeer[] {
     const out: StoredPeer[] = [];
-    const n = swarm.list.length;
+    const list = swarm.list;
+    const n = list.length;
     if (want <= 0 || n === 0) return out;
     const start = Math.floor(this.random() * n);
-    for (let i = 0; i < n && out.length < want; i++) {
-      const p = swarm.list[(start + i) % n]!;
-      if (p.key === selfKey || p.expires <= now || (seeder && p.seeder) || (family !== undefined && p.family !== family)) continue;
-      out.push(p);
+    // two straight runs (start..n, then 0..start) instead of a modulo per step
+    for (let pass = 0; pass < 2; pass++) {
+      const from = pass === 0 ? start : 0;
+      const to = pass === 0 ? n : start;
+      for (let i = from; i < to && out.length < want; i++) {
+        const p = list[i]!;
+        if (p.expires <= now || (seeder && p.seeder) || p.key === selfKey || (family !== undefined && p.family !== family)) continue;
+        out.push(p);
+      }
     }
     return out;
   }
@@ -177,4 +183,11 @@ export class SwarmStore {
     this.peerCount--;
     if (p.seeder) this.countSeeder(swarm, -1);
   }
+}
+
+/** 20 bytes compared in JS: cheaper than a call into C++ for something this small. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

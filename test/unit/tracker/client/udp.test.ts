@@ -215,3 +215,17 @@ test('IPv6 tracker: 18-byte peers', async (t) => {
   const r = await c.announce(`udp://[::1]:${tr.port}/announce`, params);
   assert.deepEqual(r.peers, [{ host: '::1', port: 7000 }, { host: '2001:db8::2', port: 7001 }]);
 });
+
+test('connection ids are remembered for a bounded number of trackers', async (t) => {
+  const trackers = await Promise.all([1, 2, 3, 4].map(() => fakeUdpTracker(honest)));
+  const c = new UdpTrackerClient({ maxConnections: 2 });
+  t.after(async () => {
+    c.close();
+    await Promise.all(trackers.map((tr) => tr.close()));
+  });
+  for (const tr of trackers) {
+    await c.announce(`udp://127.0.0.1:${tr.port}`, params);
+    assert.ok(c.knownTrackers <= 2, `${c.knownTrackers} connection ids kept`);
+  }
+  assert.equal(c.knownTrackers, 2);
+});

@@ -214,3 +214,38 @@ test('a taken port is a clear error', async (t) => {
   const tr = await tracker(t);
   await assert.rejects(startTracker({ port: tr.port, host: '127.0.0.1' }), /UDP port 127.0.0.1:\d+ is already in use/);
 });
+
+test('HTTP bounds: a client that never finishes its headers is cut off; connections are capped', async (t) => {
+  const tr = await tracker(t, { http: { headersTimeoutMs: 300, maxConnections: 2 } });
+  const { connect } = await import('node:net');
+  const open = (): Promise<import('node:net').Socket> =>
+    new Promise((resolve, reject) => {
+      const s = connect(tr.port, '127.0.0.1', () => resolve(s));
+      s.on('error', reject);
+    });
+  const closed = (s: import('node:net').Socket, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      s.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  const slow = await open();
+  t.after(() => slow.destroy());
+  slow.write('GET /announce?info_hash=');
+  const t0 = Date.now();
+  assert.equal(await closed(slow, 5000), true, 'the slow client was disconnected');
+  assert.ok(Date.now() - t0 < 4000);
+  const a = await open();
+  const b = await open();
+  const c = await open();
+  t.after(() => [a, b, c].forEach((s) => s.destroy()));
+  assert.equal(await closed(c, 1000), true, 'a third connection is refused while two are open');
+  assert.equal(await closed(a, 100), false);
+  // and the tracker still answers once they are gone
+  a.destroy();
+  b.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok((await httpAnnounce(`http://127.0.0.1:${tr.port}/announce`, params(8001, 5))).interval);
+});
