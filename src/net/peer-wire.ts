@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
+import { Liveness } from './liveness.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import {
   checkProtocolPrefix,
@@ -136,11 +137,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private holding = false;
   private held: Buffer[] = [];
   private closeEmitted = false;
-  // the tick compares counters instead of stamping a clock on every message
-  private rxMark = 0;
-  private rxAt = 0;
-  private txMark = 0;
-  private txAt = 0;
+  private liveness: Liveness | undefined;
 
   constructor(opts: PeerWireOptions) {
     super();
@@ -377,31 +374,15 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   }
 
   private startTicking(): void {
-    const now = performance.now();
-    this.rxAt = now;
-    this.txAt = now;
-    this.rxMark = this.bytesReceived;
-    this.txMark = this.bytesSent;
-    const every = Math.max(5, Math.min(this.idleTimeoutMs, this.keepAliveMs) / 4);
-    this.tickTimer = setInterval(this.onTick, every);
+    this.liveness = new Liveness(this.idleTimeoutMs, this.keepAliveMs, performance.now(), this.bytesReceived, this.bytesSent);
+    this.tickTimer = setInterval(this.onTick, this.liveness.tickMs);
     this.tickTimer.unref();
   }
 
   private readonly onTick = (): void => {
-    const now = performance.now();
-    if (this.bytesReceived !== this.rxMark || this.paused) {
-      this.rxMark = this.bytesReceived;
-      this.rxAt = now;
-    } else if (now - this.rxAt >= this.idleTimeoutMs) {
-      this.close('idle-timeout');
-      return;
-    }
-    if (this.bytesSent !== this.txMark) {
-      this.txMark = this.bytesSent;
-      this.txAt = now;
-    } else if (now - this.txAt >= this.keepAliveMs) {
-      this.write(KEEP_ALIVE_FRAME);
-    }
+    const action = this.liveness!.tick(performance.now(), this.bytesReceived, this.bytesSent, this.paused);
+    if (action === 'idle-timeout') this.close('idle-timeout');
+    else if (action === 'keep-alive') this.write(KEEP_ALIVE_FRAME);
   };
 
   private fail(err: unknown): void {
