@@ -175,7 +175,8 @@ export class PeerSet extends EventEmitter {
       case 'have-all':
       case 'have-none': {
         if (!peer.fast || (!first && msg.type === 'have-none')) return this.violation(peer, `${msg.type} out of place`);
-        if (msg.type === 'have-all') {
+        // a repeat tells nothing new, and going over every piece again for 5 bytes is a DoS
+        if (msg.type === 'have-all' && !peer.has.isComplete()) {
           peer.has.setAll();
           this.gotPieces(peer, peer.has, true);
         }
