@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { encodeHandshake } from '../../src/wire/handshake.js';
-import { UNCHOKE } from '../../src/wire/messages.js';
+import type { PeerConnection } from '../../src/torrent/peer-connection.js';
+import { encodeMessage, UNCHOKE } from '../../src/wire/messages.js';
 import { FakePeer, frameHeader, sleep, until, type FakeConnection } from '../helpers/fake-peer.js';
 import { local, whenDone } from './harness.js';
 import { idOf, swarm, watchPeers } from './hostile-setup.js';
@@ -282,4 +283,51 @@ test('a peer that sends data slowly forever does not hold the download back', as
   // the slow peer alone would need size / rate = 128 s; the honest one about 1 s
   assert.ok(took < 10_000, `took ${took} ms`);
   t.diagnostic(`done in ${took} ms; the slow peer alone would need ${Math.round(size / rate)} s`);
+});
+
+test('repeated have-all messages cost nothing once the peer has everything', async (t) => {
+  // 65,536 pieces: anything done per piece per message shows at once
+  const s = await swarm(t, { size: 1024 * KB, pieceLength: 16, blockLength: 16 });
+  const n = 20_000;
+  const flood = await FakePeer.listen(t, { torrent: s.fake, fast: true }, (c) => {
+    const haveAll = encodeMessage({ type: 'have-all' });
+    c.write(Buffer.concat(Array.from({ length: n }, () => haveAll)));
+  });
+  const log = watchPeers(s.leecher.torrent);
+  let seen = 0;
+  s.leecher.torrent.peers.on('peer', (p: PeerConnection) => p.transport.on('message', (m) => m.type === 'have-all' && seen++));
+  const started = performance.now();
+  s.leecher.torrent.addPeers([flood.address], 'manual');
+  await until(() => seen === n, 20_000, 'the have-all flood to be read');
+  const ms = performance.now() - started;
+  t.diagnostic(`${n} have-all messages for ${s.m.layout.pieceCount} pieces handled in ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+  assert.equal(log.attached.length, 1);
+});
+
+test('a peer that toggles choke/unchoke and never reads: our requests to it stay bounded, then it is closed', async (t) => {
+  const s = await swarm(t, { size: 1024 * KB, pieceLength: 64 * KB });
+  const choke = encodeMessage({ type: 'choke' });
+  const unchoke = encodeMessage(UNCHOKE);
+  const flip = Buffer.concat(Array.from({ length: 20_000 }, (_, i) => (i % 2 ? choke : unchoke)));
+  const toggler = await FakePeer.listen(t, { torrent: s.fake }, (c) => {
+    c.sendFullBitfield();
+    c.stopReading();
+    // every unchoke makes the leecher write a pipeline of requests
+    for (let i = 0; i < 20; i++) c.after(50 * i, () => c.write(flip));
+  });
+  const log = watchPeers(s.leecher.torrent);
+  let most = 0;
+  s.leecher.torrent.peers.on('peer', (p: PeerConnection) =>
+    p.transport.on('message', () => (most = Math.max(most, p.transport.writableLength))),
+  );
+  s.leecher.torrent.addPeers([toggler.address], 'manual');
+  await until(() => log.closed.length === 1, 10_000, 'the toggler to be closed');
+  const cap = s.leecher.torrent.limits.maxSendBuffer;
+  t.diagnostic(`most buffered for it: ${most} bytes (cap ${cap}); closed: ${log.closed[0]!.reason}`);
+  assert.equal(log.closed[0]!.reason, 'not reading what we send');
+  assert.ok(most <= cap + 64 * 17, `${most} bytes buffered`);
+  s.leecher.torrent.addPeers([local(s.seeder.port)], 'manual');
+  await whenDone(s.leecher.torrent);
+  assert.ok(s.same());
 });

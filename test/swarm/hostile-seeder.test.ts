@@ -254,3 +254,13 @@ test('an incoming handshake for a torrent we do not have is refused without our 
   assert.equal(c.bytesReceived, 0, 'not even our handshake was sent');
   assert.ok(c.remoteClosed);
 });
+
+test('a second connection with a peer id already connected is refused', async (t) => {
+  const s = await hostileLeecher(t);
+  const twin = await dialPeer(t, s.seeder.port, { torrent: s.fake, peerId: s.c.peerId });
+  await twin.waitClosed(3000);
+  assert.ok(twin.remoteClosed);
+  assert.equal(s.c.closed, false, 'the first connection stays');
+  assert.equal(s.seeder.torrent.peers.size, 1);
+  await s.honestCompletes();
+});
