@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { normalizeAddress, parseIPv4 } from '../protocol/ip.js';
+import { normalizeAddress } from '../protocol/ip.js';
 import { decodeUdpRequest, encodeAnnounceResponse, encodeConnectResponse, encodeErrorResponse, encodeScrapeResponse, type UdpRequest } from '../protocol/udp.js';
 import type { TrackerCore } from './core.js';
 import type { AnnounceFrom } from './store.js';
@@ -33,7 +33,7 @@ export function serveUdp(sock: Socket, core: TrackerCore, v6: boolean): void {
       return;
     }
     // an IPv4 socket only hears IPv4 sources; a dual-stack one may see v4-mapped ones
-    const from: AnnounceFrom = v6 ? normalizeAddress(rinfo.address) : { host: rinfo.address, family: 4, ip: parseIPv4(rinfo.address) };
+    const from: AnnounceFrom = v6 ? normalizeAddress(rinfo.address) : { host: rinfo.address, family: 4 };
     from.onlyFamily = from.family;
     const now = core.now();
     const reply = (b: Buffer) => sock.send(b, rinfo.port, rinfo.address);
