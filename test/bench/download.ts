@@ -186,6 +186,8 @@ export async function benchDownload(opts: DownloadOptions): Promise<RunRecord[]>
         if (opts.signal?.aborted) return records;
         const { seeder, leecher } = RUNS[letter];
         const sample = await oneRun(opts, s, prepared.get(s.key)!, letter, round);
+        // a run cut short by Ctrl-C measured nothing
+        if (opts.signal?.aborted) return records;
         records.find((r) => r.scenario === s.key && r.letter === letter)!.samples.push(sample);
         opts.log(`round ${round}/${opts.rounds} ${s.key} ${letter} (${seeder} -> ${leecher}): ${describe(sample, s.bytes)}`);
       }

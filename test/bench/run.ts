@@ -38,7 +38,7 @@ type Module = { [k: string]: ((opts: Record<string, number>) => Promise<BenchRes
 /** A bench module of another part that may not be there yet (imported only if its build file exists). */
 async function optional(file: string, fn: string, args: Record<string, number>): Promise<BenchResult[] | string> {
   const url = new URL(file, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return `not present (test/bench/${file.replace(/\.js$/, '.ts')} not written yet)`;
+  if (!existsSync(fileURLToPath(url))) return `not present (test/bench/${file.replace(/^\.\//, '').replace(/\.js$/, '.ts')} not written yet)`;
   const mod = (await import(url.href)) as Module;
   const f = mod[fn];
   if (typeof f !== 'function') return `${file} has no ${fn}()`;
@@ -117,7 +117,7 @@ async function main(opts: Options): Promise<number> {
     key: s.key,
     sums: records.filter((r) => r.scenario === s.key).map((r) => summarize(r, s.bytes)),
   }));
-  const allGoals: Goal[] = lt ? summaries.flatMap((x) => goals(x.key, x.sums)) : summaries.flatMap((x) => goals(x.key, x.sums).filter((g) => g.unit === 'MB'));
+  const allGoals: Goal[] = summaries.flatMap((x) => goals(x.key, x.sums)).filter((g) => g.needs.every((l) => letters.includes(l)));
   for (const x of summaries) for (const s of x.sums) for (const e of s.errors) failures.push(`download ${x.key} ${s.letter} ${e}`);
 
   const text: string[] = ['', `swarm bench, ${startedAt}; load at start: ${loadStart}; at end: ${loadEnd}`];
