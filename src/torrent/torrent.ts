@@ -298,8 +298,10 @@ export class Torrent extends EventEmitter {
   }
 
   private pieceWritten(index: number): void {
-    if (this.phase !== 'downloading') return;
+    // a write that lands while stopping (or after a disk error) is on disk all the same:
+    // the resume file saved on close must list it, or the next run fetches it again
     this.haveBits.set(index);
+    if (this.phase !== 'downloading') return;
     this.picker.verified(index);
     this.peers.broadcastHave(index);
     this.emit('piece', index);

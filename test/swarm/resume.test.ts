@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { resumePath } from '../../src/storage/resume.js';
 import { tempDir } from '../helpers/tmp.js';
+import { TestBackend } from '../unit/storage/backends.js';
 import { bytes, local, makeTorrent, startPeer, whenDone, writePayload } from './harness.js';
 import { afterPieces, bytesOf, bytesOnDisk, count, haveList, matching, readResume, startCounting } from './resume-setup.js';
 
@@ -155,4 +156,24 @@ test('a damaged resume file is ignored: the data is hashed and every good piece 
     assert.deepEqual(haveList(again.torrent), had, `with resume file ${JSON.stringify(junk.toString())}`);
     await again.session.close();
   }
+});
+
+test('stop with writes in flight: they finish and the resume file lists every piece that reached the disk', async (t) => {
+  const src = writePayload(t, { 'slowdisk.bin': bytes(4 * 1024 * KiB) });
+  const m = await makeTorrent(join(src, 'slowdisk.bin'), 64 * KiB);
+  const seeder = await startPeer(t, m, src);
+  const out = tempDir(t);
+  // a slow disk: verified pieces wait in the write queue
+  const backend = new TestBackend();
+  backend.writeDelayMs = 40;
+  const first = await startCounting(t, m, out, { backend });
+  first.torrent.addPeers([local(seeder.port)], 'manual');
+  await afterPieces(first.torrent, 4);
+  const queued = first.torrent.stats();
+  await first.session.close();
+  const saved = await readResume(out, m);
+  const onDisk = matching(bytesOnDisk(src, m.layout), bytesOnDisk(out, m.layout), m.layout);
+  t.diagnostic(`verified before stop ${queued.piecesDone}, on disk after stop ${count(onDisk)}, in the resume file ${count(saved.have)}`);
+  assert.ok(count(onDisk) > queued.piecesDone, 'writes were still in flight at stop');
+  assert.deepEqual(saved.have, onDisk, 'every piece written, and only those, is in the resume file');
 });
