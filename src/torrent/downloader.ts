@@ -125,7 +125,12 @@ export class Downloader {
     const layout = this.host.layout;
     if (!layout.isBlock(index, begin, block.length)) return false;
     const key = this.blockKey(index, begin);
-    if (!peer.requested.delete(key)) return false;
+    if (!peer.requested.delete(key)) {
+      if (!peer.cancelled.delete(key)) return false;
+      // it crossed our cancel on the wire (endgame, timeout): normal, and of no use
+      this.wastedBytes += block.length;
+      return true;
+    }
     const now = this.host.now();
     peer.lastBlockAt = now;
     peer.snubbed = false;
@@ -134,9 +139,8 @@ export class Downloader {
     const res = this.host.picker.received(peer.key, index, begin, block.length);
     for (const c of res.cancel) {
       const other = this.host.peerByKey(c.peer);
-      if (other && other.requested.delete(this.blockKey(c.index, c.begin))) {
-        other.send({ type: 'cancel', index: c.index, begin: c.begin, length: c.length });
-      }
+      const k = this.blockKey(c.index, c.begin);
+      if (other && other.requested.delete(k)) this.sendCancel(other, k, c);
     }
     if (!res.accepted) {
       this.wastedBytes += block.length;
@@ -176,15 +180,25 @@ export class Downloader {
     for (const key of peer.requested.keys()) {
       const b = this.blockOf(key);
       this.host.picker.cancelled(peer.key, b.index, b.begin);
-      if (sendCancel) peer.send({ type: 'cancel', index: b.index, begin: b.begin, length: b.length });
+      if (sendCancel) this.sendCancel(peer, key, b);
     }
     peer.requested.clear();
+  }
+
+  /** Cancels a request in flight, remembering it so that its block is no violation if it still comes. */
+  private sendCancel(peer: PeerConnection, key: number, b: { index: number; begin: number; length: number }): void {
+    peer.send({ type: 'cancel', index: b.index, begin: b.begin, length: b.length });
+    peer.cancelled.add(key);
+    // a peer that honours cancels never sends these: forget the oldest
+    if (peer.cancelled.size > this.host.limits.maxPipeline) peer.cancelled.delete(peer.cancelled.values().next().value!);
   }
 
   /** A fast-extension reject: that one request goes back to the pool. */
   onReject(peer: PeerConnection, index: number, begin: number): void {
     if (!this.host.layout.inPiece(index, begin, 1)) return;
-    if (peer.requested.delete(this.blockKey(index, begin))) this.host.picker.cancelled(peer.key, index, begin);
+    const key = this.blockKey(index, begin);
+    peer.cancelled.delete(key);
+    if (peer.requested.delete(key)) this.host.picker.cancelled(peer.key, index, begin);
   }
 
   /** Periodic check: a peer that sent nothing for the timeout is snubbed and loses its requests. */

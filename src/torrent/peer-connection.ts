@@ -29,6 +29,8 @@ export class PeerConnection {
   peerInterested = false;
   /** Our requests in flight to this peer: block key -> time sent. */
   readonly requested = new Map<number, number>();
+  /** Requests we cancelled while in flight (oldest first, bounded): their blocks may still come. */
+  readonly cancelled = new Set<number>();
   /** The peer's requests waiting to be served, oldest first. */
   readonly uploadQueue: BlockRequest[] = [];
   readonly down = new RateMeter();
