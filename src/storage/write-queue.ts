@@ -34,8 +34,9 @@ interface Item {
 /**
  * A bounded queue in front of the disk. Socket reads pause when it fills (push returns
  * false) and resume on onLowWater, so memory stays flat however fast peers send. The
- * first write error stops it: queued pieces are dropped, every later push throws that
- * same error (which names the file), and drain() rejects with it.
+ * first write error stops it: queued pieces are dropped (writes already under way finish
+ * and are reported), every later push throws that same error (which names the file), and
+ * drain() rejects with it.
  */
 export class WriteQueue {
   private readonly opts: WriteQueueOptions;
@@ -136,7 +137,8 @@ export class WriteQueue {
     this.bytes -= item.data.length;
     if (this.waiting.get(item.index) === item.data) this.waiting.delete(item.index);
     if (err !== undefined) this.fail(item.index, err);
-    else if (!this.failure) this.safely(() => this.opts.onWritten?.(item.index));
+    // on disk even if a write beside it failed: the caller records it (resume file)
+    else this.safely(() => this.opts.onWritten?.(item.index));
     if (this.failure) {
       // Dropped pieces are not on disk; the caller learns that from onError.
       for (let i = this.head; i < this.queue.length; i++) this.bytes -= this.queue[i]!.data.length;
