@@ -2,6 +2,7 @@ import type { Metainfo } from '../metainfo/metainfo.js';
 import { checkExisting } from '../storage/check.js';
 import type { FsBackend } from '../storage/fs-backend.js';
 import { loadResume, saveResume } from '../storage/resume.js';
+import { isDiskFull, ResumeReserve } from '../storage/resume-reserve.js';
 import { PieceStorage } from '../storage/storage.js';
 import { WriteQueue } from '../storage/write-queue.js';
 import { errorMessage, type StorageError } from '../util/errors.js';
@@ -43,6 +44,9 @@ export class TorrentDisk {
   private saving: Promise<void> | undefined;
   /** Buffers handed to the write queue, until they are written. */
   private readonly pending = new Map<number, Buffer>();
+  /** Room kept so the resume file can be saved after the disk fills up. */
+  private readonly reserve: ResumeReserve;
+  private reserving: Promise<void> | undefined;
   backpressure = false;
 
   constructor(private readonly opts: TorrentDiskOptions) {
@@ -56,8 +60,13 @@ export class TorrentDisk {
       backend: opts.backend,
       infoHashHex: m.infoHashHex,
     });
+    this.reserve = new ResumeReserve(opts.root, m.infoHashHex, m.layout, opts.backend);
     this.queue = new WriteQueue({
-      write: (i, d) => this.storage.writePiece(i, d),
+      // the reserve first, so a disk that fills up has room left for the resume file
+      write: async (i, d) => {
+        await this.reserving;
+        return this.storage.writePiece(i, d);
+      },
       onWritten: (i) => {
         this.dirty = true;
         const data = this.pending.get(i);
@@ -100,6 +109,7 @@ export class TorrentDisk {
 
   /** A verified piece: queued for writing; reading from peers pauses when the queue is full. */
   write(index: number, data: Buffer): void {
+    this.reserving ??= this.reserve.ensure();
     let ok: boolean;
     try {
       ok = this.queue.push(index, data);
@@ -134,7 +144,15 @@ export class TorrentDisk {
     const snapshot = Array.from({ length: have.length }, (_, i) => have.has(i));
     await this.storage.flush();
     const m = this.opts.metainfo;
-    await saveResume(this.opts.root, { infoHashHex: m.infoHashHex, layout: m.layout, have: snapshot }, this.opts.backend);
+    const state = { infoHashHex: m.infoHashHex, layout: m.layout, have: snapshot };
+    try {
+      await saveResume(this.opts.root, state, this.opts.backend);
+    } catch (err) {
+      await this.reserving;
+      if (!isDiskFull(err) || !(await this.reserve.release())) throw err;
+      log('disk full: the resume file goes into the reserved space');
+      await saveResume(this.opts.root, state, this.opts.backend);
+    }
   }
 
   /**
@@ -147,6 +165,9 @@ export class TorrentDisk {
     if (!inPlace) await this.storage.ensureFiles();
     await this.saving;
     await this.save(have);
+    // nothing more to write: the reserve is not needed any more
+    await this.reserving;
+    await this.reserve.release();
   }
 
   /** Shutting down: finish what can be finished, save progress, close the files. */
