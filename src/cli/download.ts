@@ -5,7 +5,7 @@ import { parseTarget } from '../metainfo/magnet.js';
 import { loadTorrentFile, type Metainfo } from '../metainfo/metainfo.js';
 import { errorMessage, SwarmError, UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parsePositive, parseRate } from './args.js';
-import { formatBytes, formatDuration, formatRate, outputMode, printable, printJson } from './output.js';
+import { formatBytes, formatDuration, formatRate, type OutputMode, outputMode, printable, printJson } from './output.js';
 import { parseSelect } from './select.js';
 import { addTorrent, openSession, type Outcome, TorrentRun } from './torrent-run.js';
 import { shareRatio, TorrentLive } from './torrent-progress.js';
@@ -109,6 +109,22 @@ async function runDownload(target: string, flags: Flags): Promise<void> {
     live.note(`swarm: ${why} and no --peer given: waiting for peers to connect to ${where}`);
   }
 
+  let outcome: Outcome;
+  try {
+    outcome = await drive(run, flags, mode, wantedBytes, seedAfter);
+  } catch (err) {
+    // a bug here must not leave the session open and the process hanging
+    outcome = { kind: 'error', err: err instanceof Error ? err : new Error(String(err)) };
+  }
+  process.exitCode = await run.close(outcome);
+  if (outcome.kind === 'error') throw diskError(outcome.err, torrent.stats().piecesDone);
+}
+
+/** Check, download, report, and seed if asked: the outcome that ends the run. */
+async function drive(run: TorrentRun, flags: Flags, mode: OutputMode, wantedBytes: number, seedAfter: boolean): Promise<Outcome> {
+  const { torrent, live } = run;
+  const m = torrent.opts.metainfo;
+  const dir = torrent.opts.root;
   let outcome = await run.start(wantedBytes);
   let already = false;
   if (!outcome) {
@@ -137,8 +153,7 @@ async function runDownload(target: string, flags: Flags): Promise<void> {
     }
     if (seedAfter) outcome = await seed(run, flags);
   }
-  process.exitCode = await run.close(outcome);
-  if (outcome.kind === 'error') throw diskError(outcome.err, torrent.stats().piecesDone);
+  return outcome;
 }
 
 /** Seeds after completion until the ratio or time is reached, or a signal or error. */

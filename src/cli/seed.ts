@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parseRate } from './args.js';
 import { MAGNET_UNSUPPORTED } from './download.js';
 import { formatBytes, outputMode } from './output.js';
-import { addTorrent, openSession, TorrentRun } from './torrent-run.js';
+import { addTorrent, openSession, type Outcome, TorrentRun } from './torrent-run.js';
 import { TorrentLive } from './torrent-progress.js';
 
 interface Flags {
@@ -111,19 +111,32 @@ async function runSeed(torrentPath: string, path: string, flags: Flags): Promise
   if (opened.fellBack) live.note(`swarm: port ${DEFAULT_SEED_PORT} is taken; using ${opened.port} instead`);
   live.note(`swarm: listening on ${where}`);
 
+  let outcome: Outcome;
+  try {
+    outcome = await serve(run, flags, loc.root, size);
+  } catch (err) {
+    // a bug here must not leave the session open and the process hanging
+    outcome = { kind: 'error', err: err instanceof Error ? err : new Error(String(err)) };
+  }
+  process.exitCode = await run.close(outcome);
+  if (outcome.kind === 'error') throw outcome.err;
+}
+
+/** Verify, report what does not match, then serve until a signal or an error. */
+async function serve(run: TorrentRun, flags: Flags, root: string, size: number): Promise<Outcome> {
+  const { torrent, live } = run;
+  const m = torrent.opts.metainfo;
   let outcome = await run.start(size);
   if (!outcome) {
     const s = torrent.stats();
     live.event('checked', { doneBytes: s.doneBytes, totalBytes: s.totalBytes, piecesDone: s.piecesDone, piecesTotal: s.piecesTotal });
     if (s.piecesDone < s.piecesTotal) {
-      const bad = await firstBadFile(m, torrent, loc.root);
+      const bad = await firstBadFile(m, torrent, root);
       const failing = `${s.piecesTotal - s.piecesDone} of ${s.piecesTotal} pieces fail the hash check`;
       const detail = bad ? `${bad.path} ${bad.missing ? 'is missing' : 'does not match'} (${failing})` : failing;
       if (!flags.partial || s.piecesDone === 0) {
         const hint = s.piecesDone === 0 ? 'no piece verifies, so this is not the data of this torrent' : 'use --partial to seed the pieces that verify';
-        const err = new UsageError('DATA_MISMATCH', `the data does not match the torrent: ${detail}; ${hint}`);
-        await run.close({ kind: 'error', err });
-        throw err;
+        return { kind: 'error', err: new UsageError('DATA_MISMATCH', `the data does not match the torrent: ${detail}; ${hint}`) };
       }
       live.note(`swarm: --partial: seeding the ${s.piecesDone} of ${s.piecesTotal} pieces that verify; ${detail}`);
     } else {
@@ -133,8 +146,7 @@ async function runSeed(torrentPath: string, path: string, flags: Flags): Promise
     torrent.addPeers(flags.peer, 'manual');
     outcome = await run.until({ withDone: false });
   }
-  process.exitCode = await run.close(outcome);
-  if (outcome.kind === 'error') throw outcome.err;
+  return outcome;
 }
 
 /**
