@@ -161,18 +161,16 @@ export class Downloader {
     }
     this.failedPieces++;
     this.wastedBytes += piece.data.length;
-    this.assembler.release(piece.data);
     const contributors = this.host.picker.failed(piece.index);
     log('piece %d failed its hash check (from %o)', piece.index, contributors);
     // one sender: it is the liar. Several: blame waits until the piece passes and shows
     // whose blocks were bad, so a liar cannot get the honest peers it mixed with banned.
     const senders = [...new Set(piece.from)];
-    if (senders.length === 1) {
-      this.blockBlame.failedAlone(piece.index);
-      return this.host.pieceFailed(piece.index, senders);
-    }
-    this.blockBlame.recordFailure(piece.index, piece.data, piece.from.map((k) => this.host.peerByKey(k)?.addr));
-    this.host.pieceFailed(piece.index, []);
+    if (senders.length > 1) this.blockBlame.recordFailure(piece.index, piece.data, piece.from.map((k) => this.host.peerByKey(k)?.addr));
+    else this.blockBlame.failedAlone(piece.index);
+    // only now: recordFailure hashes the blocks, and a released buffer may be handed out again
+    this.assembler.release(piece.data);
+    this.host.pieceFailed(piece.index, senders.length === 1 ? senders : []);
   }
 
   /** The peer choked us, timed out, or went away: its requests go back to the pool. */
