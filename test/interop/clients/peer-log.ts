@@ -38,10 +38,6 @@ export class PeerLog {
     torrent.peers.on('peer-closed', () => this.open--);
   }
 
-  clients(): Set<ClientName> {
-    return new Set(this.seen.map((s) => s.client));
-  }
-
   /** Payload bytes received from that client, over all its connections. */
   receivedFrom(client: ClientName): number {
     let n = 0;
