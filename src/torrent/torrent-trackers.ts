@@ -6,6 +6,15 @@ import type { PeerAddress } from './peer-book.js';
 
 const log = logger('trackers');
 
+/**
+ * How long one tracker may take to answer before the next one is tried. The Announcer's
+ * own default (60 s) let a dead UDP tracker (no ICMP reaches an unconnected socket) or a
+ * server that accepts and never answers hold up the other tiers for a minute, with
+ * nothing on the progress line. 15 s is BEP 15's first retransmission: one UDP try per
+ * round, and the round is retried after the usual backoff.
+ */
+export const ANNOUNCE_TIMEOUT_MS = 15_000;
+
 export interface TorrentTrackersOptions {
   metainfo: Metainfo;
   peerId: Buffer;
@@ -30,6 +39,7 @@ export class TorrentTrackers {
       tiers,
       stats: opts.stats,
       udp: opts.udp,
+      announceTimeoutMs: ANNOUNCE_TIMEOUT_MS,
     });
     this.announcer.on('peers', (peers: PeerAddress[]) => opts.onPeers(peers.map((p) => ({ host: p.host, port: p.port }))));
     this.announcer.on('tracker-error', (e: { url: string; message: string }) => log('%s: %s', e.url, e.message));
