@@ -8,7 +8,6 @@ import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { makeReserved, supportsFastExtension, type Handshake } from '../wire/handshake.js';
-import type { Message } from '../wire/messages.js';
 import type { PeerAddress } from './peer-book.js';
 import { Torrent, type Dialled, type TorrentOptions } from './torrent.js';
 import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
@@ -123,19 +122,8 @@ export class Session {
       wire.once('close', onClose);
       wire.once('handshake', (remote: Handshake) => {
         wire.off('close', onClose);
-        // messages in the same packet as the handshake arrive before the torrent attaches
-        const early: Message[] = [];
-        const keep = (m: Message) => early.push(m);
-        wire.on('message', keep);
-        resolve({
-          transport: wire,
-          peerId: remote.peerId,
-          fast: supportsFastExtension(remote.reserved),
-          takeEarly: () => {
-            wire.off('message', keep);
-            return early;
-          },
-        });
+        // PeerWire holds back messages until the torrent attaches its 'message' listener
+        resolve({ transport: wire, peerId: remote.peerId, fast: supportsFastExtension(remote.reserved) });
       });
     });
   }

@@ -8,7 +8,6 @@ import { errorMessage, StorageError, WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { Bitfield } from '../wire/bitfield.js';
-import type { Message } from '../wire/messages.js';
 import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
 import { Downloader } from './downloader.js';
 import { PeerBook, type PeerAddress, type PeerSource } from './peer-book.js';
@@ -29,8 +28,6 @@ export interface Dialled {
   transport: PeerTransport;
   peerId: Buffer;
   fast: boolean;
-  /** Messages that arrived between the handshake and now; stops collecting them. */
-  takeEarly: () => Message[];
 }
 
 export interface TorrentOptions {
@@ -257,10 +254,7 @@ export class Torrent extends EventEmitter {
             this.book.remove(addr);
             return d.transport.close('connected to ourselves');
           }
-          const early = d.takeEarly();
-          if (this.peers.attach(d.transport, addr, d.peerId, 'tracker', d.fast)) {
-            for (const m of early) d.transport.emit('message', m);
-          }
+          this.peers.attach(d.transport, addr, d.peerId, 'tracker', d.fast);
         },
         (err: unknown) => {
           this.halfOpen--;
