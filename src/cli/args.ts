@@ -38,8 +38,8 @@ export function parsePeer(v: string): HostPort {
 }
 
 /** Commander collector for a repeatable --peer. */
-export function collectPeer(v: string, prev: HostPort[]): HostPort[] {
-  return [...prev, parsePeer(v)];
+export function collectPeer(v: string, prev: HostPort[] | undefined): HostPort[] {
+  return [...(prev ?? []), parsePeer(v)];
 }
 
 /** A listening port: 0 (any free port) to 65535. */

@@ -12,7 +12,7 @@ import { shareRatio, TorrentLive } from './torrent-progress.js';
 
 interface Flags {
   output?: string;
-  peer: HostPort[];
+  peer?: HostPort[];
   port?: number;
   bind: string;
   select?: string;
@@ -37,7 +37,7 @@ export function registerDownload(program: Command): void {
     .description('download a torrent; exits 0 once every selected byte is verified on disk')
     .argument('<target>', 'a .torrent file (magnet links and info hashes are not supported yet)')
     .option('-o, --output <dir>', 'download folder: files land in DIR/<name> (default: the current folder)')
-    .option('--peer <host:port>', 'a peer to connect to; repeatable; IPv6 as [::1]:6881', collectPeer, [])
+    .addOption(new Option('--peer <host:port>', 'a peer to connect to; repeatable; IPv6 as [::1]:6881').argParser(collectPeer))
     .addOption(new Option('--port <n>', 'port for incoming peers (default: any free port)').argParser((v) => parsePort('--port', v)))
     .addOption(new Option('--bind <host>', 'address to listen on').default('127.0.0.1').argParser(parseBind))
     .option('--select <list>', 'only these files, numbered as --list shows them: 1-3,7')
@@ -54,7 +54,8 @@ export function registerDownload(program: Command): void {
     .action(async (target: string, flags: Flags) => runDownload(target, flags));
 }
 
-async function runDownload(target: string, flags: Flags): Promise<void> {
+async function runDownload(target: string, given: Flags): Promise<void> {
+  const flags = { ...given, peer: given.peer ?? [] };
   const t = parseTarget(target);
   if (t.kind === 'magnet') throw new UsageError('MAGNET_UNSUPPORTED', MAGNET_UNSUPPORTED);
   const m = await loadTorrentFile(t.path);
@@ -135,7 +136,7 @@ async function drive(run: TorrentRun, flags: Flags, mode: OutputMode, wantedByte
     else {
       if (before.doneBytes > 0) live.note(`swarm: ${formatBytes(before.doneBytes)} already on disk and verified; fetching the rest`);
       live.begin('download');
-      torrent.addPeers(flags.peer, 'manual');
+      torrent.addPeers(flags.peer ?? [], 'manual');
       outcome = await run.until({ withDone: true });
     }
   }

@@ -17,7 +17,7 @@ interface Flags {
   uploadLimit?: number;
   partial?: boolean;
   recheck?: boolean;
-  peer: HostPort[];
+  peer?: HostPort[];
   trackers: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -37,7 +37,7 @@ export function registerSeed(program: Command): void {
     .addOption(new Option('--upload-limit <rate>', 'bytes per second: 500k, 1M, 2G (powers of 1024; 0: no limit)').argParser((v) => parseRate('--upload-limit', v)))
     .option('--recheck', 'hash all the data instead of trusting the resume file from an earlier run')
     .option('--partial', 'seed the pieces that verify when some of the data does not match')
-    .option('--peer <host:port>', 'a peer to connect to (one that cannot connect to us); repeatable', collectPeer, [])
+    .addOption(new Option('--peer <host:port>', 'a peer to connect to (one that cannot connect to us); repeatable').argParser(collectPeer))
     .option('--no-trackers', "do not announce to the torrent's trackers")
     .option('--json', 'NDJSON events on stdout, one object per line')
     .option('-q, --quiet', 'print nothing but errors')
@@ -143,7 +143,7 @@ async function serve(run: TorrentRun, flags: Flags, root: string, size: number):
       live.note(`swarm: all ${s.piecesTotal} pieces verified; serving until Ctrl-C`);
     }
     live.begin('seed');
-    torrent.addPeers(flags.peer, 'manual');
+    torrent.addPeers(flags.peer ?? [], 'manual');
     outcome = await run.until({ withDone: false });
   }
   return outcome;
