@@ -52,6 +52,8 @@ test('goals: ratios to run a against their limits; n/a where a run is missing', 
   assert.equal(by('c/a leecher CPU').met, true);
   assert.equal(by('d/a wall').value, null);
   assert.equal(by('d/a wall').met, null);
+  assert.deepEqual(by('d/a wall').needs, ['d', 'a']);
+  assert.deepEqual(by('b: swarm').needs, ['b']);
   assert.equal(by('b: swarm').met, true);
   assert.equal(by('c: swarm').met, false);
   // the limit is strict for memory: exactly 150 MB is not under 150 MB
