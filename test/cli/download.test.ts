@@ -258,3 +258,32 @@ test('IPv6: seed on ::1, download with --peer [::1]:port', async (t) => {
   assert.equal(r.stdout + r.stderr, '', '--quiet prints nothing');
   assert.ok(sameBytes(join(dir, 'out', 'six.bin'), data['six.bin']!));
 });
+
+test('--seed-ratio: seeds after the download until it has uploaded that much; --seed-time: for that long', async (t) => {
+  const dir = tempDir(t);
+  const data = writeFiles(join(dir, 'src'), { 'r.bin': 1 * MiB });
+  const torrent = await createTorrent(join(dir, 'src', 'r.bin'), join(dir, 'r.torrent'), ['--piece-length', '32K']);
+  const seeder = await startSeeder(t, torrent, join(dir, 'src'), ['--no-trackers']);
+  // A downloads from the seeder, then seeds until it has given one full copy away
+  const a = startSwarm(['download', torrent, '-o', join(dir, 'a'), '--peer', local(seeder.port), '--no-trackers', '--seed-ratio', '1', '--json']);
+  t.after(() => a.stop('SIGKILL'));
+  const aStart = await waitForEvent(a, (e) => e.event === 'start');
+  await waitForEvent(a, (e) => e.event === 'done');
+  await seeder.proc.stop('SIGINT');
+  // B can only reach A
+  const b = await runSwarm(['download', torrent, '-o', join(dir, 'b'), '--peer', local(aStart.port as number), '--no-trackers', '--seed-time', '0.02', '--json'], {
+    timeoutMs: 30_000,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  assert.ok(sameBytes(join(dir, 'b', 'r.bin'), data['r.bin']!));
+  const bEvents = ndjson(b.stdout);
+  assert.deepEqual(bEvents.at(-1), { event: 'stopped', reason: 'seed-time', exitCode: 0 });
+  const bDone = bEvents.findIndex((e) => e.event === 'done');
+  assert.ok(bEvents.slice(bDone).some((e) => e.event === 'progress' && e.phase === 'seeding'), 'B seeded after its download');
+  const { code } = await a.wait(15_000);
+  assert.equal(code, 0, a.stderr);
+  const aEvents = ndjson(a.stdout);
+  assert.deepEqual(aEvents.at(-1), { event: 'stopped', reason: 'seed-ratio', exitCode: 0 });
+  const lastProgress = aEvents.filter((e) => e.event === 'progress').at(-1)!;
+  assert.equal(lastProgress.phase, 'seeding');
+});
