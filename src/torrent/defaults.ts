@@ -9,6 +9,11 @@ export interface TorrentLimits {
   maxHalfOpen: number;
   /** Unverified piece bytes held in memory; no new piece is started above it. */
   maxUnverifiedBytes: number;
+  /** Verified pieces waiting for the disk: reading from peers pauses above high, resumes below low. */
+  writeQueueHighBytes: number;
+  writeQueueLowBytes: number;
+  /** Free piece buffers kept for reuse. */
+  bufferPoolBytes: number;
   /** Requests in flight per peer: the pipeline adapts between these to the peer's rate. */
   minPipeline: number;
   maxPipeline: number;
@@ -49,7 +54,11 @@ export interface TorrentLimits {
 export const DEFAULT_LIMITS: TorrentLimits = {
   maxConnections: 50,
   maxHalfOpen: 8,
-  maxUnverifiedBytes: 64 * 1024 * 1024,
+  // these three bound a download's memory whatever the torrent's size (about 64 MiB in all)
+  maxUnverifiedBytes: 32 * 1024 * 1024,
+  writeQueueHighBytes: 16 * 1024 * 1024,
+  writeQueueLowBytes: 4 * 1024 * 1024,
+  bufferPoolBytes: 16 * 1024 * 1024,
   minPipeline: 8,
   // 250 is the request queue most clients accept (libtorrent's default reqq); more get dropped
   maxPipeline: 250,

@@ -44,7 +44,7 @@ export class Downloader {
   failedPieces = 0;
 
   constructor(private readonly host: DownloadHost) {
-    this.assembler = new PieceAssembler(host.layout);
+    this.assembler = new PieceAssembler(host.layout, host.limits.bufferPoolBytes);
     this.blockBlame = new BlockBlame(host.layout);
     this.blocksPerPiece = Math.ceil(host.layout.pieceLength / host.layout.blockLength);
   }

@@ -26,6 +26,9 @@ export interface TorrentDiskOptions {
   onError: (err: StorageError) => void;
   /** True: stop reading from sockets, the disk is behind. False: go on. */
   onBackpressure: (paused: boolean) => void;
+  /** Water marks of the write queue, in bytes. */
+  highWater?: number;
+  lowWater?: number;
   /** For tests: how often the resume file is saved. */
   resumeSaveMs?: number;
 }
@@ -62,6 +65,8 @@ export class TorrentDisk {
     });
     this.reserve = new ResumeReserve(opts.root, m.infoHashHex, m.layout, opts.backend);
     this.queue = new WriteQueue({
+      highWater: opts.highWater,
+      lowWater: opts.lowWater,
       // the reserve first, so a disk that fills up has room left for the resume file
       write: async (i, d) => {
         await this.reserving;

@@ -120,6 +120,8 @@ export class Torrent extends EventEmitter {
       backend: opts.backend,
       onWritten: (i) => this.pieceWritten(i),
       release: (data) => this.downloader.release(data),
+      highWater: this.limits.writeQueueHighBytes,
+      lowWater: this.limits.writeQueueLowBytes,
       onError: (err) => this.fail(err),
       onBackpressure: (paused) => this.setReading(!paused),
     });
