@@ -80,6 +80,11 @@ export class PeerBook {
     return true;
   }
 
+  /** Where an address came from (for the peer's label once connected). */
+  sourceOf(addr: PeerAddress): PeerSource | undefined {
+    return this.entries.get(addressKey(addr))?.source;
+  }
+
   has(addr: PeerAddress): boolean {
     return this.entries.has(addressKey(addr));
   }

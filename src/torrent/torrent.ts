@@ -256,7 +256,7 @@ export class Torrent extends EventEmitter {
             this.book.remove(addr);
             return d.transport.close('connected to ourselves');
           }
-          this.peers.attach(d.transport, addr, d.peerId, 'tracker', d.fast);
+          this.peers.attach(d.transport, addr, d.peerId, this.book.sourceOf(addr) ?? 'tracker', d.fast);
         },
         (err: unknown) => {
           this.halfOpen--;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createTorrent } from '../../src/metainfo/create.js';
@@ -56,7 +56,12 @@ export async function startPeer(
   limits: Partial<TorrentLimits> = FAST,
 ): Promise<Peer> {
   const session = new Session({ limits });
-  t.after(() => session.close());
+  // after-hooks run in the order they were added, so the folder (made before this peer)
+  // is already gone when the session closes and saves its resume file: remove it again
+  t.after(async () => {
+    await session.close();
+    rmSync(root, { recursive: true, force: true });
+  });
   const { port } = await session.listen();
   const torrent = session.add({ metainfo, root, trackers: false, ...extra });
   await torrent.start();
