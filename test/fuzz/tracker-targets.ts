@@ -27,7 +27,7 @@ export function udpServer(buf: Buffer): void {
   if (r.action === 'announce') {
     if (r.announce.infoHash.length !== 20 || r.announce.peerId.length !== 20) throw new Error('bad hash length');
     const ans = store.announce(r.announce, { host: '127.0.0.1', family: 4, onlyFamily: 4 }, (now += 1000));
-    if (ans.ok) encodeAnnounceResponse(r.tid, 60, ans.incomplete, ans.complete, Buffer.concat(ans.peers.map((p) => p.compact)));
+    if (ans.ok) encodeAnnounceResponse(r.tid, 60, ans.incomplete, ans.complete, ans.compact4);
     if (store.stats().peers > 10_000) throw new Error('store cap broken');
   } else if (r.action === 'scrape') {
     if (r.infoHashes.length < 1 || r.infoHashes.length > 74) throw new Error(`${r.infoHashes.length} hashes`);
@@ -61,10 +61,12 @@ export function httpQuery(text: string): void {
   try {
     const a = parseHttpAnnounce(q);
     if (a.port < 1 || a.port > 65535 || a.infoHash.length !== 20) throw new Error('bad announce accepted');
-    const ans = store.announce(a, { host: '10.0.0.1', family: 4 }, (now += 1000));
+    const ans = store.announce(a, { host: '10.0.0.1', family: 4 }, (now += 1000), { records: true });
     if (ans.ok) {
-      const body = encodeHttpAnnounce({ interval: 60, complete: ans.complete, incomplete: ans.incomplete, peers4: Buffer.concat(ans.peers.map((p) => p.compact)), peers6: Buffer.alloc(0) });
-      checkPeers(parseAnnounceResponse(body).peers);
+      const body = encodeHttpAnnounce({ interval: 60, complete: ans.complete, incomplete: ans.incomplete, peers4: Buffer.concat(ans.compact4), peers6: Buffer.concat(ans.compact6) });
+      const peers = parseAnnounceResponse(body).peers;
+      checkPeers(peers);
+      if (peers.length !== ans.count || ans.peers?.length !== ans.count) throw new Error('answer count mismatch');
     }
   } catch (e) {
     if (!isSwarmError(e)) throw e;

@@ -82,7 +82,7 @@ export class TrackerCore {
     return this.allow === undefined || this.allow.has(infoHash.toString('hex'));
   }
 
-  announce(a: ServerAnnounce, from: AnnounceFrom, via: 'http' | 'udp'): StoreAnswer {
+  announce(a: ServerAnnounce, from: AnnounceFrom, via: 'http' | 'udp', records = false): StoreAnswer {
     const now = this.now();
     if (!this.allowed(a.infoHash)) {
       this.emit({ event: 'refused', via, infoHash: a.infoHash.toString('hex'), peer: `${from.host}:${a.port}`, reason: 'not allowed' });
@@ -90,7 +90,7 @@ export class TrackerCore {
     }
     this.counts.announces++;
     this.rate.add(now);
-    const ans = this.store.announce(a, from, now);
+    const ans = this.store.announce(a, from, now, { records });
     if (this.log) {
       this.emit({
         event: 'announce',
@@ -100,7 +100,7 @@ export class TrackerCore {
         peerId: a.peerId.toString('hex'),
         kind: a.event,
         left: a.left,
-        ...(ans.ok ? { returned: ans.peers.length, seeders: ans.complete, leechers: ans.incomplete } : { error: ans.reason }),
+        ...(ans.ok ? { returned: ans.count, seeders: ans.complete, leechers: ans.incomplete } : { error: ans.reason }),
       });
     }
     return ans;

@@ -3,8 +3,6 @@ import { TrackerError, errorMessage } from '../../util/errors.js';
 import { normalizeAddress } from '../protocol/ip.js';
 import { encodeHttpAnnounce, encodeHttpFailure, encodeHttpScrape, parseHttpAnnounce, parseHttpScrape, parseQuery } from '../protocol/http-server.js';
 import type { TrackerCore } from './core.js';
-import type { StoredPeer } from './store.js';
-import { bytesToIp } from '../protocol/ip.js';
 
 function send(res: ServerResponse, status: number, body: Buffer | string, type = 'text/plain'): void {
   res.writeHead(status, {
@@ -14,10 +12,6 @@ function send(res: ServerResponse, status: number, body: Buffer | string, type =
     'x-content-type-options': 'nosniff',
   });
   res.end(body);
-}
-
-function compactOf(peers: StoredPeer[], family: 4 | 6): Buffer {
-  return Buffer.concat(peers.filter((p) => p.family === family).map((p) => p.compact));
 }
 
 /** GET /announce, /scrape and /stats. Every failure is a bencoded failure reason (or a 404/405), never a crash. */
@@ -46,7 +40,7 @@ export function httpHandler(core: TrackerCore): (req: IncomingMessage, res: Serv
 function announce(core: TrackerCore, remote: string, query: string, res: ServerResponse): void {
   const a = parseHttpAnnounce(parseQuery(query));
   const from = normalizeAddress(remote);
-  const ans = core.announce(a, from, 'http');
+  const ans = core.announce(a, from, 'http', !a.compact);
   if (!ans.ok) return send(res, 200, encodeHttpFailure(ans.reason));
   const reply = {
     interval: core.interval,
@@ -54,12 +48,12 @@ function announce(core: TrackerCore, remote: string, query: string, res: ServerR
     complete: ans.complete,
     incomplete: ans.incomplete,
     downloaded: ans.downloaded,
-    peers4: a.compact ? compactOf(ans.peers, 4) : Buffer.alloc(0),
-    peers6: a.compact ? compactOf(ans.peers, 6) : Buffer.alloc(0),
+    peers4: Buffer.concat(ans.compact4),
+    peers6: Buffer.concat(ans.compact6),
   };
   const dict = a.compact
     ? undefined
-    : ans.peers.map((p) => ({ ip: bytesToIp(p.compact.subarray(0, p.compact.length - 2)), port: p.port, ...(a.noPeerId ? {} : { peerId: p.peerId }) }));
+    : (ans.peers ?? []).map((p) => ({ ip: p.host, port: p.port, ...(a.noPeerId ? {} : { peerId: p.peerId }) }));
   send(res, 200, encodeHttpAnnounce(reply, dict));
 }
 

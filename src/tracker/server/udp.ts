@@ -47,6 +47,6 @@ export function serveUdp(sock: Socket, core: TrackerCore, v6: boolean): void {
     if (a.port === 0) return reply(encodeErrorResponse(req.tid, 'bad port'));
     const ans = core.announce(a, from, 'udp');
     if (!ans.ok) return reply(encodeErrorResponse(req.tid, ans.reason));
-    reply(encodeAnnounceResponse(req.tid, core.interval, ans.incomplete, ans.complete, ans.peers.map((p) => p.compact)));
+    reply(encodeAnnounceResponse(req.tid, core.interval, ans.incomplete, ans.complete, from.family === 4 ? ans.compact4 : ans.compact6));
   });
 }

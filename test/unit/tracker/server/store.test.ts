@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SwarmStore } from '../../../../src/tracker/server/store.js';
+import fc from 'fast-check';
+import { SwarmStore, type StoreAnswer } from '../../../../src/tracker/server/store.js';
+import { PeerBlock } from '../../../../src/tracker/server/peer-block.js';
+import { decodeCompactPeers, type PeerAddress } from '../../../../src/tracker/protocol/compact.js';
 import { ConnectionIds } from '../../../../src/tracker/server/connid.js';
 import { parseAllowList } from '../../../../src/tracker/server/allow.js';
 import type { ServerAnnounce } from '../../../../src/tracker/protocol/types.js';
@@ -13,16 +16,25 @@ function ann(port: number, left: number, extra: Partial<ServerAnnounce> = {}): S
   return { infoHash: H1, peerId: Buffer.alloc(20, port & 255), port, uploaded: 0, downloaded: 0, left, event: 'none', numwant: undefined, compact: true, noPeerId: false, ...extra };
 }
 const v4 = { host: '10.0.0.1', family: 4 as const };
-const ports = (a: ReturnType<SwarmStore['announce']>) => (a.ok ? a.peers.map((p) => p.port).sort((x, y) => x - y) : a.reason);
+/** The peers of an answer as they go on the wire, checked against its count and its records. */
+function wire(a: StoreAnswer): PeerAddress[] {
+  if (!a.ok) return [];
+  const out = [...a.compact4.flatMap((b) => decodeCompactPeers(b, 4)), ...a.compact6.flatMap((b) => decodeCompactPeers(b, 6))];
+  assert.equal(out.length, a.count);
+  if (a.peers) assert.deepEqual(a.peers.map((p) => `${p.host}:${p.port}`).sort(), out.map((p) => `${p.host}:${p.port}`).sort());
+  return out;
+}
+const ports = (a: StoreAnswer) => (a.ok ? wire(a).map((p) => p.port).sort((x, y) => x - y) : a.reason);
+const rec = { records: true };
 
 test('the asking peer is never returned to itself; seeders get no seeders', () => {
   const s = new SwarmStore(60_000);
   s.announce(ann(1, 0), v4, 0); // seeder
   s.announce(ann(2, 0), v4, 0); // seeder
   s.announce(ann(3, 5), v4, 0); // leecher
-  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0)), [1, 2, 3]);
-  assert.deepEqual(ports(s.announce(ann(1, 0), v4, 0)), [3, 4], 'a seeder gets only leechers, never itself');
-  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 0)), [1, 2, 4]);
+  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0, rec)), [1, 2, 3]);
+  assert.deepEqual(ports(s.announce(ann(1, 0), v4, 0, rec)), [3, 4], 'a seeder gets only leechers, never itself');
+  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 0, rec)), [1, 2, 4]);
   const a = s.announce(ann(3, 5), v4, 0);
   assert.ok(a.ok && a.complete === 2 && a.incomplete === 2);
   assert.deepEqual(s.stats(), { torrents: 1, peers: 4, seeders: 2, leechers: 2 });
@@ -40,7 +52,7 @@ test('peers are keyed by address: the same ip:port with a new peer id is one pee
 test('numwant: default 50, capped at 200, 0 gives none', () => {
   const s = new SwarmStore(60_000);
   for (let p = 1; p <= 300; p++) s.announce(ann(p, 5, { numwant: 0 }), v4, 0);
-  const count = (a: ReturnType<SwarmStore['announce']>) => (a.ok ? a.peers.length : -1);
+  const count = (a: StoreAnswer) => (a.ok ? wire(a).length : -1);
   assert.equal(count(s.announce(ann(1000, 5), v4, 0)), 50);
   assert.equal(count(s.announce(ann(1000, 5, { numwant: 10_000 }), v4, 0)), 200);
   assert.equal(count(s.announce(ann(1000, 5, { numwant: 7 }), v4, 0)), 7);
@@ -57,20 +69,21 @@ test('the random start spreads answers over the whole swarm', () => {
   const seen = new Set<number>();
   for (let i = 0; i < 50; i++) {
     const a = s.announce(ann(1000, 5, { numwant: 5 }), v4, 0);
-    if (a.ok) for (const p of a.peers) seen.add(p.port);
+    for (const p of wire(a)) seen.add(p.port);
   }
   assert.ok(seen.size > 60, `${seen.size} distinct peers handed out`);
 });
 
-test('peers expire after the ttl; sweep frees them and empty torrents', () => {
+test('peers expire after the ttl: a swarm drops them within a quarter ttl, sweep() frees them and empty torrents', () => {
   const s = new SwarmStore(1000);
   s.announce(ann(1, 5), v4, 0);
   s.announce(ann(2, 0), v4, 500);
   assert.deepEqual(ports(s.announce(ann(3, 5), v4, 999)), [1, 2]);
-  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 1000)), [2], 'expired peers are not handed out even before a sweep');
-  assert.equal(s.sweep(1000), 1);
+  // peer 1 expired at 1000; the swarm looked at 999 and looks again 250 ms (ttl / 4) later
+  assert.deepEqual(ports(s.announce(ann(3, 5), v4, 1249)), [2], 'an expired peer is gone by its next look');
   assert.deepEqual(s.stats(), { torrents: 1, peers: 2, seeders: 1, leechers: 1 });
-  assert.equal(s.sweep(10_000), 2);
+  s.announce(ann(4, 5, { infoHash: H2 }), v4, 1249);
+  assert.equal(s.sweep(10_000), 3);
   assert.deepEqual(s.stats(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
 });
 
@@ -81,7 +94,7 @@ test('stopped removes the peer; completed counts a download once per peer', () =
   s.announce(ann(1, 0, { event: 'completed' }), v4, 0);
   assert.deepEqual(s.scrape(H1), { complete: 1, incomplete: 0, downloaded: 1 });
   const a = s.announce(ann(1, 0, { event: 'stopped' }), v4, 0);
-  assert.ok(a.ok && a.peers.length === 0 && a.complete === 0);
+  assert.ok(a.ok && a.count === 0 && a.complete === 0);
   assert.deepEqual(s.stats(), { torrents: 1, peers: 0, seeders: 0, leechers: 0 });
   assert.deepEqual(s.scrape(H2), { complete: 0, incomplete: 0, downloaded: 0 });
   assert.ok(s.announce(ann(9, 0, { event: 'stopped', infoHash: H2 }), v4, 0).ok, 'stopped for an unknown torrent is fine');
@@ -108,8 +121,8 @@ test('family filter (UDP answers carry one address size) and IPv6 compact form',
   s.announce(ann(2, 5), { host: '::1', family: 6 }, 0);
   assert.deepEqual(ports(s.announce(ann(3, 5), { ...v4, onlyFamily: 4 }, 0)), [1]);
   const a = s.announce(ann(3, 5), { host: '::2', family: 6, onlyFamily: 6 }, 0);
-  assert.ok(a.ok && a.peers.length === 1 && a.peers[0]!.compact.length === 18);
-  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0)), [1, 2, 3, 3]);
+  assert.ok(a.ok && a.count === 1 && a.compact4.length === 0 && a.compact6[0]!.length === 18);
+  assert.deepEqual(ports(s.announce(ann(4, 5), v4, 0, rec)), [1, 2, 3, 3]);
   assert.deepEqual(s.announce(ann(1, 5), { host: 'not-an-ip', family: 4 }, 0), { ok: false, reason: 'cannot tell your address' });
 });
 
@@ -160,4 +173,62 @@ test('allow list: hex per line, comments and blanks ignored, bad lines named', (
     e instanceof UsageError && e.message === 'list.txt, line 2: expected a 40-digit hex info hash, got "not-a-hash"');
   assert.throws(() => parseAllowList('ab'.repeat(21)), UsageError);
   assert.equal(parseAllowList('').size, 0);
+});
+
+test('property: answers match a simple model of the swarm (count, no self, no seeders for seeders, no duplicates)', () => {
+  const hosts = ['10.0.0.1', '10.0.0.2', '::1', '2001:db8::7'] as const;
+  const op = fc.record({
+    host: fc.constantFrom(...hosts),
+    port: fc.integer({ min: 1, max: 6 }),
+    left: fc.constantFrom(0, 5),
+    event: fc.constantFrom('none', 'started', 'completed', 'stopped') as fc.Arbitrary<ServerAnnounce['event']>,
+    numwant: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+    udp: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 80 }), fc.integer({ min: 0, max: 1000 }), (ops, seed) => {
+      let x = seed;
+      const s = new SwarmStore(60_000, { defaultNumwant: 7 }, () => ((x = (x * 16807 + 11) % 2147483647) / 2147483647));
+      const model = new Map<string, { seeder: boolean; family: 4 | 6 }>();
+      for (const o of ops) {
+        const family = o.host.includes(':') ? 6 : 4;
+        const key = `${o.host}|${o.port}`;
+        const a = s.announce(ann(o.port, o.left, { event: o.event, numwant: o.numwant }), { host: o.host, family, ...(o.udp ? { onlyFamily: family } : {}) }, 0, rec);
+        assert.ok(a.ok);
+        if (o.event === 'stopped') model.delete(key);
+        else model.set(key, { seeder: o.left === 0, family });
+        const got = wire(a).map((p) => `${p.host}|${p.port}`);
+        assert.equal(new Set(got).size, got.length, 'no duplicates');
+        if (o.event === 'stopped') {
+          assert.equal(got.length, 0);
+          continue;
+        }
+        const eligible = [...model].filter(([k, v]) => k !== key && !(o.left === 0 && v.seeder) && (!o.udp || v.family === family)).map(([k]) => k);
+        assert.equal(got.length, Math.min(o.numwant ?? 7, eligible.length));
+        for (const g of got) assert.ok(eligible.includes(g), `${g} was not eligible for ${key}`);
+        const seeders = [...model.values()].filter((v) => v.seeder).length;
+        assert.deepEqual([a.complete, a.incomplete], [seeders, model.size - seeders]);
+      }
+      assert.equal(s.stats().peers, model.size);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a peer block keeps entries contiguous and gives memory back when it shrinks', () => {
+  const b = new PeerBlock(4);
+  const slots = Array.from({ length: 1000 }, (_, i) => {
+    const slot = { block: b, index: -1 };
+    const c = Buffer.alloc(6);
+    c.writeUInt32BE(i, 0);
+    b.add(slot, c);
+    return { slot, i };
+  });
+  assert.equal(b.count, 1000);
+  assert.ok(b.buf.length >= 6000);
+  for (const { slot } of slots.slice(0, 998)) b.remove(slot);
+  assert.equal(b.count, 2);
+  assert.ok(b.buf.length <= 6 * 16, `${b.buf.length} bytes kept for 2 peers`);
+  // the two left are intact and where their slots say
+  for (const { slot, i } of slots.slice(998)) assert.equal(b.slice(slot.index, slot.index + 1).readUInt32BE(0), i);
 });
