@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatMagnet, parseTarget, type Magnet } from '../metainfo/magnet.js';
 import { loadTorrentFile, type Metainfo } from '../metainfo/metainfo.js';
+import { scrape, type ScrapeResult } from '../tracker/client/scrape.js';
 import { formatBytes, printable, printJson } from './output.js';
 
 export function registerInfo(program: Command): void {
@@ -9,21 +10,37 @@ export function registerInfo(program: Command): void {
     .description('show what is inside a .torrent file or a magnet link')
     .argument('<target>', 'a .torrent file, a magnet link, or an info hash')
     .option('--json', 'print one JSON object')
-    .action(async (target: string, opts: { json?: boolean }) => {
+    .option('--scrape', "also ask the trackers how many seeders and leechers they know (BEP 48)")
+    .action(async (target: string, opts: { json?: boolean; scrape?: boolean }) => {
       const t = parseTarget(target);
       if (t.kind === 'magnet') {
-        if (opts.json) printJson(magnetJson(t.magnet));
-        else process.stdout.write(magnetText(t.magnet));
+        const results = opts.scrape ? await scrape([t.magnet.trackers], t.magnet.infoHash, { timeoutMs: SCRAPE_TIMEOUT_MS }) : undefined;
+        if (opts.json) printJson({ ...magnetJson(t.magnet), ...(results ? { scrape: results } : {}) });
+        else process.stdout.write(magnetText(t.magnet) + (results ? scrapeText(results) : ''));
         return;
       }
       const m = await loadTorrentFile(t.path);
+      const results = opts.scrape ? await scrape(m.announceTiers, m.infoHash, { timeoutMs: SCRAPE_TIMEOUT_MS }) : undefined;
       if (opts.json) {
-        printJson(torrentJson(m));
+        printJson({ ...torrentJson(m), ...(results ? { scrape: results } : {}) });
         return;
       }
       for (const w of m.warnings) process.stderr.write(`swarm: warning: ${printable(w)}\n`);
-      process.stdout.write(torrentText(m));
+      process.stdout.write(torrentText(m) + (results ? scrapeText(results) : ''));
     });
+}
+
+/** A dead tracker must not hold `swarm info --scrape` for long. */
+const SCRAPE_TIMEOUT_MS = 5_000;
+
+export function scrapeText(results: ScrapeResult[]): string {
+  if (results.length === 0) return 'scrape      no trackers\n';
+  const lines = results.map((r) =>
+    r.error !== undefined
+      ? `  ${printable(r.url)}  failed: ${printable(r.error)}`
+      : `  ${printable(r.url)}  seeders ${r.complete ?? '?'}, leechers ${r.incomplete ?? '?'}, downloaded ${r.downloaded ?? '?'}`,
+  );
+  return `scrape\n${lines.join('\n')}\n`;
 }
 
 export function torrentMagnet(m: Metainfo): string {
