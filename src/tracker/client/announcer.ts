@@ -168,8 +168,12 @@ export class Announcer extends EventEmitter {
 
   private schedule(at: number): void {
     this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     this.nextAt = at;
-    this.timer = this.clock.setTimeout(() => void this.round(), Math.max(0, at - this.clock.now()));
+    // nothing to announce to (only unsupported addresses): no timer at all, rather than
+    // one that Node would clamp from "never" to 1 ms
+    if (!Number.isFinite(at)) return;
+    this.timer = this.clock.setTimeout(() => void this.round(), Math.min(2 ** 31 - 1, Math.max(0, at - this.clock.now())));
     unrefHandle(this.timer);
   }
 

@@ -283,3 +283,34 @@ test('a tracker with a silly interval cannot make us announce more than the floo
   assert.deepEqual(calls.map((c) => c.at), [0, 15, 30, 45, 60]);
   await a.stop();
 });
+
+test('only unsupported trackers: one error each, then no timer and no spinning', async () => {
+  let calls = 0;
+  const clock = new FakeClock();
+  const a = new Announcer({
+    infoHash: Buffer.alloc(20),
+    peerId: Buffer.alloc(20),
+    port: 1,
+    tiers: [['wss://t/announce'], ['not a url']],
+    stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
+    clock,
+    transport: async () => {
+      calls++;
+      return { peers: [] };
+    },
+  });
+  const errors: string[] = [];
+  a.on('tracker-error', (e: { url: string }) => errors.push(e.url));
+  a.start();
+  await clock.advance(0);
+  a.update();
+  await clock.advance(3600_000);
+  assert.equal(calls, 0);
+  assert.deepEqual(errors, ['wss://t/announce', 'not a url']);
+  assert.equal(clock.pending, 0, 'no timer is left waiting for nothing');
+  assert.deepEqual(a.status().map((s) => [s.ok, s.lastError, s.nextAnnounceInMs]), [
+    [false, 'unsupported tracker address', undefined],
+    [false, 'unsupported tracker address', undefined],
+  ]);
+  await a.stop();
+});
