@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { Metainfo } from '../metainfo/metainfo.js';
 import { pieceHash } from '../metainfo/metainfo.js';
 import type { PieceLayout } from '../metainfo/layout.js';
-import type { FsBackend } from '../storage/fs-backend.js';
-import type { UdpTrackerClient } from '../tracker/client/udp.js';
-import { errorMessage, StorageError, WireError } from '../util/errors.js';
+import { errorMessage, StorageError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { Bitfield } from '../wire/bitfield.js';
+import { Connector } from './connector.js';
 import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
+import { DownloadThrottle } from './download-throttle.js';
 import { Downloader } from './downloader.js';
 import { PeerBook, type PeerAddress, type PeerSource } from './peer-book.js';
 import type { PeerTransport } from './peer-connection.js';
@@ -16,63 +15,14 @@ import { PeerSet } from './peer-set.js';
 import { PiecePicker } from './picker.js';
 import { PieceCache } from './piece-cache.js';
 import { TorrentDisk } from './torrent-disk.js';
+import { collectStats, selectedPieces } from './torrent-stats.js';
+import type { TorrentOptions, TorrentPhase, TorrentStats } from './torrent-types.js';
 import { Uploader } from './uploader.js';
 import { TorrentTrackers } from './torrent-trackers.js';
 
 const log = logger('torrent');
 
-export type TorrentPhase = 'idle' | 'checking' | 'downloading' | 'seeding' | 'stopped' | 'error';
-
-/** A finished handshake on an outgoing connection. */
-export interface Dialled {
-  transport: PeerTransport;
-  peerId: Buffer;
-  fast: boolean;
-}
-
-export interface TorrentOptions {
-  metainfo: Metainfo;
-  /** The download folder: files land at root/<layout path>. */
-  root: string;
-  peerId: Buffer;
-  /** Our listening port, announced to trackers. */
-  port: number;
-  /** Opens an outgoing connection and does the handshake (the Session provides it). */
-  dial: (addr: PeerAddress, signal: AbortSignal) => Promise<Dialled>;
-  /** Listed file indices (1-based, as `swarm info` shows them); default all. */
-  select?: number[];
-  limits?: Partial<TorrentLimits>;
-  /** Bytes per second; 0 or undefined = unlimited. */
-  uploadLimit?: number;
-  downloadLimit?: number;
-  recheck?: boolean;
-  /** Serve what verifies and never download (`swarm seed --partial`). */
-  seedOnly?: boolean;
-  /** Announce to the torrent's trackers (default true). */
-  trackers?: boolean;
-  backend?: FsBackend;
-  /** The session's shared UDP tracker socket. */
-  udp?: UdpTrackerClient;
-  now?: () => number;
-}
-
-export interface TorrentStats {
-  phase: TorrentPhase;
-  /** Bytes of the selected pieces, and how many of them are verified on disk. */
-  totalBytes: number;
-  doneBytes: number;
-  piecesDone: number;
-  piecesTotal: number;
-  downloadedBytes: number;
-  uploadedBytes: number;
-  wastedBytes: number;
-  failedPieces: number;
-  downRate: number;
-  upRate: number;
-  peers: number;
-  knownPeers: number;
-  trackers: Array<{ url: string; ok: boolean; lastError?: string }>;
-}
+export type { Dialled, TorrentOptions, TorrentPhase, TorrentStats } from './torrent-types.js';
 
 /**
  * One torrent: checks what is on disk, finds peers, downloads what is missing, serves
@@ -89,15 +39,14 @@ export class Torrent extends EventEmitter {
   readonly peers: PeerSet;
   readonly haveBits: Bitfield;
   readonly uploadLimit: TokenBucket | undefined;
-  private readonly downloadLimit: TokenBucket | undefined;
+  private readonly throttle: DownloadThrottle | undefined;
+  private readonly connector: Connector;
   private readonly disk: TorrentDisk;
   private readonly trackers: TorrentTrackers;
   private readonly cache: PieceCache;
   private readonly wanted: Uint8Array;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
-  private halfOpen = 0;
-  private throttledUntil = 0;
   phase: TorrentPhase = 'idle';
   error: Error | undefined;
   readonly now: () => number;
@@ -112,7 +61,6 @@ export class Torrent extends EventEmitter {
     this.picker = new PiecePicker(this.layout, { wanted: (i) => this.wanted[i] === 1 });
     this.haveBits = new Bitfield(this.layout.pieceCount);
     this.uploadLimit = opts.uploadLimit ? new TokenBucket(opts.uploadLimit) : undefined;
-    this.downloadLimit = opts.downloadLimit ? new TokenBucket(opts.downloadLimit) : undefined;
     this.disk = new TorrentDisk({
       metainfo: m,
       root: opts.root,
@@ -149,7 +97,7 @@ export class Torrent extends EventEmitter {
       pieceFailed: (i, who) => this.pieceFailed(i, who),
       blame: (addrs) => this.blame(addrs),
       downloading: () => this.phase === 'downloading',
-      received: (n) => this.throttle(n),
+      received: (n) => this.throttle?.received(n),
     });
     this.uploader = new Uploader({
       layout: this.layout,
@@ -181,8 +129,21 @@ export class Torrent extends EventEmitter {
     });
     this.peers.on('peer-closed', () => this.emit('peers'));
     this.peers.on('peer', (p) => {
-      if (this.downloadLimit && this.throttledUntil > this.now()) p.transport.pause();
+      if (this.throttle?.holding()) p.transport.pause();
       this.emit('peers');
+    });
+    this.throttle = opts.downloadLimit
+      ? new DownloadThrottle(new TokenBucket(opts.downloadLimit), this.now, (on) => this.setReading(on && !this.disk.backpressure))
+      : undefined;
+    this.connector = new Connector({
+      book: this.book,
+      peers: this.peers,
+      limits: this.limits,
+      now: this.now,
+      dial: opts.dial,
+      signal: this.abort.signal,
+      ourPeerId: opts.peerId,
+      active: () => this.phase === 'downloading' || this.phase === 'seeding',
     });
   }
 
@@ -219,7 +180,7 @@ export class Torrent extends EventEmitter {
   addPeers(addrs: PeerAddress[], source: PeerSource): void {
     let added = 0;
     for (const a of addrs) if (this.book.add(a, source)) added++;
-    if (added > 0 && (this.phase === 'downloading' || this.phase === 'seeding')) this.dialSome();
+    if (added > 0 && (this.phase === 'downloading' || this.phase === 'seeding')) this.connector.dialSome();
   }
 
   /** An incoming connection whose handshake named this torrent. */
@@ -238,35 +199,9 @@ export class Torrent extends EventEmitter {
   private tick(): void {
     if (this.phase !== 'downloading' && this.phase !== 'seeding') return;
     this.peers.tick(this.phase === 'seeding');
-    this.dialSome();
-    if (this.phase === 'downloading' && this.peers.size === 0 && this.halfOpen === 0) this.trackers.needPeers();
+    this.connector.dialSome();
+    if (this.phase === 'downloading' && this.peers.size === 0 && this.connector.halfOpen === 0) this.trackers.needPeers();
     this.disk.maybeSaveResume(this.haveBits);
-  }
-
-  private dialSome(): void {
-    const { maxHalfOpen, maxConnections } = this.limits;
-    const room = Math.min(maxHalfOpen - this.halfOpen, maxConnections - this.peers.size - this.halfOpen);
-    for (const addr of this.book.takeDialable(this.now(), room)) {
-      this.halfOpen++;
-      this.opts.dial(addr, this.abort.signal).then(
-        (d) => {
-          this.halfOpen--;
-          if (this.phase !== 'downloading' && this.phase !== 'seeding') return d.transport.close('torrent not active');
-          if (d.peerId.equals(this.opts.peerId)) {
-            this.book.remove(addr);
-            return d.transport.close('connected to ourselves');
-          }
-          this.peers.attach(d.transport, addr, d.peerId, this.book.sourceOf(addr) ?? 'tracker', d.fast);
-        },
-        (err: unknown) => {
-          this.halfOpen--;
-          log('dial %s:%d failed: %s', addr.host, addr.port, errorMessage(err));
-          // the wire drops a handshake with our own peer id before we see it: forget that address
-          if (err instanceof WireError && err.code === 'SELF') this.book.remove(addr);
-          else this.book.failed(addr, this.now());
-        },
-      );
-    }
   }
 
   /** Pauses or resumes reading from every peer (disk backpressure, download limit). */
@@ -275,22 +210,6 @@ export class Torrent extends EventEmitter {
       if (on) p.transport.resume();
       else p.transport.pause();
     }
-  }
-
-  /** Called for every payload byte received, to hold the download limit. */
-  throttle(bytes: number): void {
-    const bucket = this.downloadLimit;
-    if (!bucket) return;
-    const now = this.now();
-    bucket.spend(bytes, now);
-    const wait = bucket.delayFor(1, now);
-    if (wait <= 0 || this.throttledUntil > now) return;
-    this.throttledUntil = now + wait;
-    this.setReading(false);
-    setTimeout(() => {
-      if (this.disk.backpressure) return;
-      this.setReading(true);
-    }, wait).unref();
   }
 
   private pieceWritten(index: number): void {
@@ -356,55 +275,17 @@ export class Torrent extends EventEmitter {
   }
 
   stats(): TorrentStats {
-    const now = this.now();
-    let downRate = 0;
-    let upRate = 0;
-    for (const p of this.peers.values()) {
-      downRate += p.down.rate(now);
-      upRate += p.up.rate(now);
-    }
-    let totalBytes = 0;
-    let doneBytes = 0;
-    let piecesTotal = 0;
-    let piecesDone = 0;
-    for (let i = 0; i < this.layout.pieceCount; i++) {
-      if (this.wanted[i] !== 1) continue;
-      const size = this.layout.pieceSize(i);
-      totalBytes += size;
-      piecesTotal++;
-      if (this.haveBits.has(i)) {
-        doneBytes += size;
-        piecesDone++;
-      }
-    }
-    return {
+    return collectStats({
       phase: this.phase,
-      totalBytes,
-      doneBytes,
-      piecesDone,
-      piecesTotal,
-      downloadedBytes: this.downloader.verifiedBytes + this.downloader.wastedBytes,
+      layout: this.layout,
+      wanted: this.wanted,
+      haveBits: this.haveBits,
+      peers: this.peers.values(),
+      now: this.now(),
+      downloader: this.downloader,
       uploadedBytes: this.uploader.uploadedBytes,
-      wastedBytes: this.downloader.wastedBytes,
-      failedPieces: this.downloader.failedPieces,
-      downRate,
-      upRate,
-      peers: this.peers.size,
       knownPeers: this.book.size,
       trackers: this.trackers.status(),
-    };
+    });
   }
-}
-
-/** Which pieces hold at least one byte of a selected file. */
-function selectedPieces(m: Metainfo, select: number[] | undefined): Uint8Array {
-  const wanted = new Uint8Array(m.layout.pieceCount);
-  const chosen = select ? new Set(select) : undefined;
-  for (const f of m.files) {
-    if (chosen && !chosen.has(f.index)) continue;
-    const range = m.layout.filePieces(f.layoutIndex);
-    if (!range) continue;
-    wanted.fill(1, range.first, range.last + 1);
-  }
-  return wanted;
 }

@@ -22,6 +22,8 @@ const RANK: Record<string, number> = {
   net: 4,
   'tracker/client': 4,
   'tracker/server': 4,
+  // tracker/index.ts re-exports the three parts above
+  tracker: 5,
   torrent: 5,
   cli: 6,
   'index.ts': 7,
