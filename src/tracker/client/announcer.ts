@@ -139,8 +139,16 @@ export class Announcer extends EventEmitter {
     const known = this.tiers.flat().filter((t) => t.answered);
     const ac = new AbortController();
     const deadline = this.clock.setTimeout(() => ac.abort(new TrackerError('TIMEOUT', 'stopped announce timed out')), timeoutMs);
+    // a download that stops right after finishing must still be counted as completed
+    const unsentCompleted = this.completedState === 'pending';
+    const once = { numwant: 0, timeoutMs, retries: 0 };
     try {
-      await Promise.allSettled(known.map((t) => this.announceTo(t, 'stopped', ac.signal, { numwant: 0, timeoutMs, retries: 0 })));
+      await Promise.allSettled(
+        known.map(async (t) => {
+          if (unsentCompleted) await this.announceTo(t, 'completed', ac.signal, once).catch(() => undefined);
+          await this.announceTo(t, 'stopped', ac.signal, once);
+        }),
+      );
     } finally {
       this.clock.clearTimeout(deadline);
       ac.abort();

@@ -314,3 +314,28 @@ test('only unsupported trackers: one error each, then no timer and no spinning',
   ]);
   await a.stop();
 });
+
+test('a stop right after completed() still sends completed, then stopped', async () => {
+  // the completed announce is held up, as when the process stops the moment the download ends
+  let slow = false;
+  const { a, clock, calls } = harness({
+    'http://t1/announce': (p, signal) => (slow && p.event === 'completed' ? hangs(p, signal) : ok(100)(p, signal)),
+  });
+  a.start();
+  await clock.advance(0);
+  await settle();
+  slow = true;
+  a.completed();
+  await clock.advance(0);
+  await settle();
+  slow = false;
+  const stopping = a.stop(3000);
+  await clock.advance(0);
+  await settle();
+  await clock.advance(0);
+  await stopping;
+  assert.deepEqual(
+    calls.map((c) => c.event),
+    ['started', 'completed', 'completed', 'stopped'],
+  );
+});
