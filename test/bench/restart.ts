@@ -3,16 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { swarmEntry } from '../helpers/paths.js';
+import type { BenchResult } from './create.js';
 import { run } from '../helpers/proc.js';
 import { median, startupMs, timedDownload, type TimedRun } from '../helpers/restart-timing.js';
 import { MiB, writeRandomFile } from '../helpers/resume-tools.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 const ROUNDS = 3;
 

@@ -1,22 +1,22 @@
-import { type FsBackend, type FsHandle, type OpenMode, nodeBackend } from '../../src/storage/fs-backend.js';
+import { type FsHandle, type OpenMode, nodeBackend } from '../../src/storage/fs-backend.js';
+import { sysError, TestBackend } from '../unit/storage/backends.js';
 
 const BLOCK = 4096;
 
-function sysError(code: string, what: string): Error {
-  return Object.assign(new Error(`${code}: ${what}`), { code });
-}
-
 /**
- * A small disk for tests: the real file system underneath, but only `capacity` bytes of
- * 4 KiB blocks to go round. Blocks are counted per file as they are first written (files
- * are sparse, as on a real disk), and freed by truncate, unlink and rename over a file. A
- * write that does not fit writes the blocks that do, then fails with ENOSPC.
+ * A small disk for tests: the real file system underneath (stat, mkdir and the rest come
+ * from TestBackend), but only `capacity` bytes of 4 KiB blocks to go round. Blocks are
+ * counted per file as they are first written (files are sparse, as on a real disk), and
+ * freed by truncate, unlink and rename over a file. A write that does not fit writes the
+ * blocks that do, then fails with ENOSPC.
  */
-export class SmallDisk implements FsBackend {
+export class SmallDisk extends TestBackend {
   private readonly blocks = new Map<string, Set<number>>();
   used = 0;
 
-  constructor(public capacity: number) {}
+  constructor(public capacity: number) {
+    super();
+  }
 
   private fileBlocks(path: string): Set<number> {
     let b = this.blocks.get(path);
@@ -51,7 +51,7 @@ export class SmallDisk implements FsBackend {
     return end - pos;
   }
 
-  async open(path: string, mode: OpenMode): Promise<FsHandle> {
+  override async open(path: string, mode: OpenMode): Promise<FsHandle> {
     const inner = await nodeBackend.open(path, mode);
     if (mode === 'replace') this.free(path);
     const self = this;
@@ -72,26 +72,14 @@ export class SmallDisk implements FsBackend {
     };
   }
 
-  stat(path: string) {
-    return nodeBackend.stat(path);
-  }
-  lstat(path: string) {
-    return nodeBackend.lstat(path);
-  }
-  realpath(path: string) {
-    return nodeBackend.realpath(path);
-  }
-  mkdir(path: string) {
-    return nodeBackend.mkdir(path);
-  }
-  async rename(from: string, to: string) {
+  override async rename(from: string, to: string) {
     await nodeBackend.rename(from, to);
     this.free(to);
     const b = this.blocks.get(from);
     this.blocks.delete(from);
     if (b) this.blocks.set(to, b);
   }
-  async unlink(path: string) {
+  override async unlink(path: string) {
     await nodeBackend.unlink(path);
     this.free(path);
   }

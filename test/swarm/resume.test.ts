@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, cpSync, openSync, readdirSync, readSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { resumePath } from '../../src/storage/resume.js';
 import { tempDir } from '../helpers/tmp.js';
 import { TestBackend } from '../unit/storage/backends.js';
@@ -23,16 +23,21 @@ function threeFiles() {
   };
 }
 
-test('stop mid-download: the resume file lists exactly the verified pieces; a restart trusts them and fetches only the rest', async (t) => {
+/** A download of threeFiles() stopped (cleanly) once `pieces` are verified. */
+async function stoppedMidway(t: TestContext, pieces: number) {
   const src = writePayload(t, threeFiles());
   const m = await makeTorrent(join(src, 'set'), 64 * KiB);
   const seeder = await startPeer(t, m, src, { uploadLimit: 1024 * KiB });
   const out = tempDir(t);
   const first = await startCounting(t, m, out);
   first.torrent.addPeers([local(seeder.port)], 'manual');
-  await afterPieces(first.torrent, 8);
+  await afterPieces(first.torrent, pieces);
   await first.session.close();
-  const had = haveList(first.torrent);
+  return { src, m, seeder, out, had: haveList(first.torrent) };
+}
+
+test('stop mid-download: the resume file lists exactly the verified pieces; a restart trusts them and fetches only the rest', async (t) => {
+  const { src, m, seeder, out, had } = await stoppedMidway(t, 8);
   assert.ok(count(had) >= 8 && count(had) < m.layout.pieceCount, `${count(had)} pieces at stop`);
 
   // <root>/.swarm/<infohash>.resume, nothing half-written next to it
@@ -139,15 +144,7 @@ test('recheck hashes everything and catches a change the resume file cannot see 
 });
 
 test('a damaged resume file is ignored: the data is hashed and every good piece is kept', async (t) => {
-  const src = writePayload(t, threeFiles());
-  const m = await makeTorrent(join(src, 'set'), 64 * KiB);
-  const seeder = await startPeer(t, m, src, { uploadLimit: 1024 * KiB });
-  const out = tempDir(t);
-  const first = await startCounting(t, m, out);
-  first.torrent.addPeers([local(seeder.port)], 'manual');
-  await afterPieces(first.torrent, 6);
-  await first.session.close();
-  const had = haveList(first.torrent);
+  const { m, out, had } = await stoppedMidway(t, 6);
 
   for (const junk of [Buffer.from('d7:versioni1ee'), Buffer.from('not bencode at all'), Buffer.alloc(0)]) {
     writeFileSync(resumePath(out, m.infoHashHex), junk);
