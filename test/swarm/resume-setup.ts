@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { PieceLayout } from '../../src/metainfo/layout.js';
@@ -28,7 +28,11 @@ export async function startCounting(
   limits: Partial<TorrentLimits> = FAST,
 ): Promise<Started> {
   const session = new Session({ limits });
-  t.after(() => session.close());
+  // the folder's own after-hook ran first; closing saves a resume file and re-creates it
+  t.after(async () => {
+    await session.close();
+    rmSync(root, { recursive: true, force: true });
+  });
   const { port } = await session.listen();
   const torrent = session.add({ metainfo: m, root, trackers: false, ...extra });
   const s: Started = { session, torrent, port, hashed: 0 };
