@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { median, startupMs, timedDownload, type TimedRun } from '../helpers/restart-timing.js';
+import { startupMs, timedDownload, type TimedRun } from '../helpers/restart-timing.js';
 import { MiB, writeRandomFile } from '../helpers/resume-tools.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createTorrent } from './torrent-helpers.js';
@@ -41,15 +41,17 @@ test(`restart after completion: the second run on ${SIZE / MiB} MiB trusts the r
   const recheck = await timedDownload([...args, '--recheck']);
   assertComplete(recheck, '--recheck');
   assert.ok(recheck.hashingEvents > 0, '--recheck hashes even with a resume file');
-  const startup = median([await startupMs(), await startupMs(), await startupMs()]);
+  const startup = Math.min(await startupMs(), await startupMs(), await startupMs());
 
-  const fastCheck = median(again.map((r) => r.checkMs));
-  const fastWall = median(again.map((r) => r.wallMs));
+  // best of each (the full one is the better of the first run and --recheck): another
+  // test sharing the CPUs slows a run down, never speeds it up
+  const fastCheck = Math.min(...again.map((r) => r.checkMs));
+  const fastWall = Math.min(...again.map((r) => r.wallMs));
   const fullCheck = Math.min(full.checkMs, recheck.checkMs);
   const fullWall = Math.min(full.wallMs, recheck.wallMs);
   const lines = [
     `full verification: ${Math.round(full.wallMs)} ms wall, ${Math.round(full.checkMs)} ms checking (--recheck: ${Math.round(recheck.wallMs)} / ${Math.round(recheck.checkMs)} ms)`,
-    `restart with the resume file: ${Math.round(fastWall)} ms wall, ${Math.round(fastCheck)} ms checking (median of 3)`,
+    `restart with the resume file: ${Math.round(fastWall)} ms wall, ${Math.round(fastCheck)} ms checking (best of 3)`,
     `starting node and the CLI (swarm --version): ${Math.round(startup)} ms`,
     `ratio, check phase: ${(fastCheck / fullCheck).toFixed(3)}; wall beyond start-up: ${((fastWall - startup) / (fullWall - startup)).toFixed(3)}; raw wall: ${(fastWall / fullWall).toFixed(3)}`,
   ];
