@@ -20,11 +20,13 @@ import json
 import os
 import resource
 import select
-import signal
 import sys
 import time
 
 import libtorrent as lt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "py"))
+from lt_loopback import StopFlag, loopback_session  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("mode", choices=["seed", "leech"])
@@ -35,16 +37,7 @@ parser.add_argument("--timeout", type=float, default=600.0)
 args = parser.parse_args()
 
 start = time.monotonic()
-stopping = False
-
-
-def on_signal(*_):
-    global stopping
-    stopping = True
-
-
-signal.signal(signal.SIGTERM, on_signal)
-signal.signal(signal.SIGINT, on_signal)
+stop = StopFlag()
 
 
 def emit(event, **extra):
@@ -57,19 +50,7 @@ def stdin_closed():
 
 
 cat = lt.alert.category_t
-session = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
-    "enable_dht": False,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    # every bench peer is 127.0.0.1
-    "allow_multiple_connections_per_ip": True,
-    # TCP only: uTP on loopback crawls, and swarm has none
-    "enable_incoming_utp": False,
-    "enable_outgoing_utp": False,
-    "alert_mask": cat.error_notification | cat.status_notification,
-})
+session = loopback_session(cat.error_notification | cat.status_notification)
 handle = session.add_torrent({"ti": lt.torrent_info(args.torrent), "save_path": args.save})
 emit("listening", port=session.listen_port())
 
@@ -77,7 +58,7 @@ code = 0
 dialled = False
 done = False
 announced = False
-while not stopping:
+while not stop.set:
     session.wait_for_alert(100)
     for a in session.pop_alerts():
         if isinstance(a, lt.torrent_finished_alert):

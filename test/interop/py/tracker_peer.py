@@ -9,11 +9,13 @@ import argparse
 import json
 import os
 import select
-import signal
 import sys
 import time
 
 import libtorrent as lt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "py"))
+from lt_loopback import StopFlag, loopback_session  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("torrent")
@@ -22,16 +24,7 @@ ap.add_argument("--seed", action="store_true")
 ap.add_argument("--timeout", type=float, default=60.0)
 opts = ap.parse_args()
 
-done = False
-
-
-def finish(*_):
-    global done
-    done = True
-
-
-signal.signal(signal.SIGTERM, finish)
-signal.signal(signal.SIGINT, finish)
+stop = StopFlag()
 
 
 def out(what, **fields):
@@ -39,24 +32,14 @@ def out(what, **fields):
     sys.stdout.flush()
 
 
-ses = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
-    "enable_dht": False,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    "allow_multiple_connections_per_ip": True,
-    "enable_incoming_utp": False,
-    "enable_outgoing_utp": False,
-    "alert_mask": lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
-})
+ses = loopback_session(lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification)
 h = ses.add_torrent({"ti": lt.torrent_info(opts.torrent), "save_path": opts.save})
 out("listening", port=ses.listen_port())
 
 stop_at = time.monotonic() + opts.timeout
 rc = 0
 told_seeding = False
-while not done:
+while not stop.set:
     for a in ses.pop_alerts():
         if isinstance(a, (lt.tracker_reply_alert, lt.tracker_error_alert, lt.tracker_warning_alert, lt.tracker_announce_alert)):
             out("tracker", alert=type(a).__name__, message=a.message())
@@ -73,7 +56,7 @@ while not done:
     # wake every 0.2 s; stop when the test runner closes our stdin
     r, _, _ = select.select([sys.stdin], [], [], 0.2)
     if r and not os.read(sys.stdin.fileno(), 1024):
-        done = True
+        stop.set = True
 
 out("stopped")
 sys.exit(rc)

@@ -12,11 +12,13 @@ import argparse
 import json
 import os
 import select
-import signal
 import sys
 import time
 
 import libtorrent as lt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "py"))
+from lt_loopback import StopFlag, loopback_session  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--torrent", required=True)
@@ -28,38 +30,16 @@ parser.add_argument("--every", type=float, default=0.5)
 parser.add_argument("--timeout", type=float, default=300.0)
 args = parser.parse_args()
 
-stopping = False
-
-
-def on_signal(*_):
-    global stopping
-    stopping = True
-
-
-signal.signal(signal.SIGTERM, on_signal)
-signal.signal(signal.SIGINT, on_signal)
+stop = StopFlag()
 
 
 def pause(seconds):
     """Sleeps, but wakes up and stops when stdin reaches its end."""
-    global stopping
     ready, _, _ = select.select([sys.stdin], [], [], seconds)
     if ready and not os.read(sys.stdin.fileno(), 4096):
-        stopping = True
+        stop.set = True
 
-session = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
-    "enable_dht": False,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    # every test peer shares 127.0.0.1
-    "allow_multiple_connections_per_ip": True,
-    # TCP only: swarm has no uTP
-    "enable_incoming_utp": False,
-    "enable_outgoing_utp": False,
-    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification,
-})
+session = loopback_session(lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification)
 
 info = lt.torrent_info(args.torrent)
 handle = session.add_torrent({"ti": info, "save_path": args.save})
@@ -104,7 +84,7 @@ errors = []
 announced_seeding = False
 dialled = False
 code = 0
-while not stopping:
+while not stop.set:
     for a in session.pop_alerts():
         if a.category() & lt.alert.category_t.error_notification:
             errors.append(a.message())
