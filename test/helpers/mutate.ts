@@ -1,5 +1,6 @@
 import { decode, type BValue } from '../../src/bencode/decode.js';
 import { encode } from '../../src/bencode/encode.js';
+import { seeded } from './random.js';
 
 /**
  * Input mutators for the fuzz tests: byte-level (bit flips, interesting bytes, truncation,
@@ -8,17 +9,8 @@ import { encode } from '../../src/bencode/encode.js';
  * decoder far more often than byte noise does.
  */
 
-/** Small fast PRNG (mulberry32), seeded so a failure can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failure can be replayed. */
+export const prng = seeded;
 
 const INTERESTING_BYTES = Buffer.from('0123456789:-deil\x00\xff/.%&=?+[]');
 const INTERESTING_NUMBERS = ['0', '-1', '1', '-0', '00', '20', '16384', '4294967296', '9007199254740991', '9007199254740993', '99999999999999999999'];

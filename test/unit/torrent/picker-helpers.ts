@@ -6,17 +6,7 @@ export function layoutOf(total: number, pieceLength: number, blockLength?: numbe
   return new PieceLayout([{ path: ['f'], length: total }], pieceLength, blockLength);
 }
 
-/** A small seeded PRNG (mulberry32), so "random" ties are the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../../helpers/random.js';
 
 export const all = () => true;
 export const hasSet = (s: Iterable<number>) => {
