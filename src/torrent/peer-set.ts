@@ -234,15 +234,20 @@ export class PeerSet extends EventEmitter {
   updateInterest(peer: PeerConnection): void {
     if (!peer.amInterested || peer.requested.size > 0) return;
     const h = this.host;
-    if (h.downloading() && h.picker.interesting((i) => peer.has.has(i))) return;
+    // by key: O(1) from the picker's per-peer count, not a walk over the missing pieces
+    if (h.downloading() && h.picker.interesting((i) => peer.has.has(i), peer.key)) return;
     peer.amInterested = false;
     peer.send(NOT_INTERESTED);
   }
 
-  /** A piece is on disk: tell everyone, and drop interest where it no longer holds. */
+  /**
+   * A piece is on disk: tell every peer that lacks it, and drop interest where it no longer
+   * holds. A peer that has the piece (a seed above all) can never ask us for it: with small
+   * pieces those haves were one socket write per piece per seed, for nothing.
+   */
   broadcastHave(index: number): void {
     for (const p of this.byKey.values()) {
-      p.send({ type: 'have', index });
+      if (!p.has.has(index)) p.send({ type: 'have', index });
       if (p.amInterested && p.requested.size === 0) this.updateInterest(p);
     }
   }
