@@ -1,6 +1,7 @@
 /**
  * What the picker keeps per peer: the pieces it has (a bitset, or "all" for a seed),
- * the blocks we asked it for, and a short cached list of the rarest pieces it has.
+ * the blocks we asked it for, a short cached list of the rarest pieces it has, and the
+ * extent of pieces it is working through.
  */
 export class PeerState {
   seed = false;
@@ -22,6 +23,12 @@ export class PeerState {
   cacheAll = false;
   /** Availability of the last (least rare) piece in the cache when it was built. */
   cacheWorst = 0;
+  /** The extent this peer is working through: next piece to look at, end, and its rarity. */
+  extentNext = -1;
+  extentEnd = -1;
+  extentAvail = 0;
+  /** Rarity.epoch when the extent was entered: a change may have made other pieces rarer. */
+  extentEpoch = -1;
 
   has(i: number): boolean {
     if (this.seed) return true;

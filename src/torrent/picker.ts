@@ -2,7 +2,8 @@
  * PiecePicker: which blocks to ask which peer for. Pure: values in, values out, time
  * passed in. Partial pieces first (the piece a peer was already filling before all
  * others), then new pieces rarest first with random ties (the first few at random),
- * and endgame duplicates once nothing is free.
+ * and endgame duplicates once nothing is free. Small pieces are taken in runs: rarest
+ * first picks an extent (1 MiB), then the peer gets its equally rare pieces in order.
  *
  * Costs: per block O(1); a new piece is found in the availability groups of Rarity,
  * and when a peer lacks most of the rarest pieces, from a short cached rarest list built
@@ -24,6 +25,12 @@ const HAVE = 3;
 
 /** Finished Partials kept for reuse. */
 const POOL_SIZE = 64;
+/** See PickerOptions.extentBytes. */
+const DEFAULT_EXTENT_BYTES = 1024 * 1024;
+/** Cap on pieces per extent, so following one costs a bounded number of probes with tiny pieces. */
+const MAX_EXTENT_PIECES = 256;
+/** A torrent has at least this many extents, so peers still spread over a small one at random. */
+const MIN_EXTENTS = 16;
 
 export class PiecePicker {
   readonly pieceCount: number;
@@ -32,6 +39,8 @@ export class PiecePicker {
   private readonly random: () => number;
   private readonly initialRandom: number;
   private readonly maxRequesters: number;
+  /** Pieces per extent; 1: no extents. */
+  private readonly extent: number;
 
   private readonly phase: Uint8Array;
   private readonly wantedFlag: Uint8Array;
@@ -64,6 +73,8 @@ export class PiecePicker {
     this.random = opts.random ?? Math.random;
     this.initialRandom = opts.initialRandomPieces ?? 4;
     this.maxRequesters = 1 + Math.max(0, opts.endgameDuplicates ?? 2);
+    const extentBytes = opts.extentBytes ?? DEFAULT_EXTENT_BYTES;
+    this.extent = Math.max(1, Math.min(MAX_EXTENT_PIECES, Math.floor(n / MIN_EXTENTS), Math.floor(extentBytes / layout.pieceLength)));
     this.phase = new Uint8Array(n);
     this.wantedFlag = new Uint8Array(n);
     this.rarity = new Rarity(n);
@@ -195,10 +206,15 @@ export class PiecePicker {
       }
     }
     while (allowNew && out.length < max) {
-      // without a seed, a piece in availability group 0 is nowhere to be had
-      const from = this.seeds > 0 ? 0 : 1;
-      const index = chooseNew(this.rarity, st, peerHas, from, this.started < this.initialRandom, this.random);
-      if (index < 0) break;
+      let index = this.inExtent(st, peerHas);
+      if (index < 0) {
+        // without a seed, a piece in availability group 0 is nowhere to be had
+        const from = this.seeds > 0 ? 0 : 1;
+        const randomFirst = this.started < this.initialRandom;
+        index = chooseNew(this.rarity, st, peerHas, from, randomFirst, this.random);
+        if (index < 0) break;
+        if (!randomFirst && this.extent > 1) index = this.enterExtent(st, index, peerHas);
+      }
       this.take(peer, st, this.start(index), out, max, now);
     }
     if (out.length < max && this.isEndgame()) this.endgame(peer, st, peerHas, out, max, now);
@@ -324,6 +340,34 @@ export class PiecePicker {
 
   // ---- internals ----
 
+  /**
+   * Rarest first chose `index` for this peer: work through its extent from the start. The
+   * first piece returned is as rare as `index` (nothing this peer has is rarer), so rarest
+   * first holds; only the order among equally rare pieces changes.
+   */
+  private enterExtent(st: PeerState, index: number, peerHas: (index: number) => boolean): number {
+    const start = index - (index % this.extent);
+    st.extentNext = start;
+    st.extentEnd = Math.min(this.pieceCount, start + this.extent);
+    // counted with the seeds: a peer turning into a seed leaves this total unchanged
+    st.extentAvail = this.rarity.avail[index]! + this.seeds;
+    st.extentEpoch = this.rarity.epoch;
+    const first = this.inExtent(st, peerHas);
+    return first >= 0 && first <= index ? first : index;
+  }
+
+  /** The next piece of the peer's extent that it has, nobody started, and is no less rare; -1 if none. */
+  private inExtent(st: PeerState, peerHas: (index: number) => boolean): number {
+    // a peer left or pieces came back: something else may be rarer now
+    if (st.extentEpoch !== this.rarity.epoch) st.extentNext = -1;
+    while (st.extentNext >= 0 && st.extentNext < st.extentEnd) {
+      const i = st.extentNext++;
+      if (this.rarity.contains(i) && this.rarity.avail[i]! + this.seeds <= st.extentAvail && peerHas(i)) return i;
+    }
+    st.extentNext = -1;
+    return -1;
+  }
+
   private check(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) {
       throw new RangeError(`piece ${index} out of range 0..${this.pieceCount - 1}`);
@@ -360,6 +404,7 @@ export class PiecePicker {
     // a new startable piece that is rarer than the cached list (or, when the list held all
     // of them, any new one) makes the list wrong
     if (this.rarity.contains(i) && (st.cacheAll || this.rarity.avail[i]! < st.cacheWorst)) st.cacheEpoch = -1;
+    if (this.rarity.contains(i) && this.rarity.avail[i]! + this.seeds < st.extentAvail) st.extentNext = -1;
     if (st.count === this.pieceCount) this.makeSeed(st);
   }
 
