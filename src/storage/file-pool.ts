@@ -83,6 +83,40 @@ export class FilePool {
     });
   }
 
+  /**
+   * `bufs` back to back from `position`: one pwritev where the backend has it (many small
+   * pieces, one system call and one trip to the thread pool), else one write per buffer.
+   */
+  writev(rel: readonly string[], bufs: readonly Buffer[], position: number): Promise<void> {
+    return this.use(rel, true, 'writing', async (h, e) => {
+      e.dirty = true;
+      let pos = position;
+      let rest = bufs.filter((b) => b.length > 0);
+      while (rest.length > 0) {
+        if (!h.writev || rest.length === 1) {
+          const b = rest[0]!;
+          let done = 0;
+          while (done < b.length) {
+            const n = await h.write(b, done, b.length - done, pos + done);
+            if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+            done += n;
+          }
+          pos += b.length;
+          rest = rest.slice(1);
+          continue;
+        }
+        let n = await h.writev(rest, pos);
+        if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        pos += n;
+        // drop what was written; a partly written buffer goes on from where it stopped
+        let k = 0;
+        while (k < rest.length && n >= rest[k]!.length) n -= rest[k++]!.length;
+        rest = rest.slice(k);
+        if (n > 0) rest[0] = rest[0]!.subarray(n);
+      }
+    });
+  }
+
   /** Create the file if missing and set its length (sparse when growing). */
   truncate(rel: readonly string[], length: number): Promise<void> {
     return this.use(rel, true, 'setting the size of', async (h, e) => {

@@ -26,6 +26,11 @@ export interface FsHandle {
   read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Bytes written; may be fewer than `length` (callers loop). */
   write(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Several buffers written back to back from `position` in one call (pwritev); bytes
+   * written, possibly fewer than all (callers loop). Optional: without it, one write each.
+   */
+  writev?(bufs: readonly Buffer[], position: number): Promise<number>;
   truncate(length: number): Promise<void>;
   stat(): Promise<FsStat>;
   sync(): Promise<void>;
@@ -82,6 +87,9 @@ class NodeHandle implements FsHandle {
   }
   async write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.write(buf, offset, length, position)).bytesWritten;
+  }
+  async writev(bufs: readonly Buffer[], position: number): Promise<number> {
+    return (await this.fh.writev(bufs as Buffer[], position)).bytesWritten;
   }
   truncate(length: number): Promise<void> {
     return this.fh.truncate(length);

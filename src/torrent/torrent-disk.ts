@@ -72,6 +72,11 @@ export class TorrentDisk {
         await this.reserving;
         return this.storage.writePiece(i, d);
       },
+      // adjacent pieces (runs of small ones) in one system call
+      writeRun: async (i, ds) => {
+        await this.reserving;
+        return this.storage.writeRun(i, ds);
+      },
       onWritten: (i) => {
         this.dirty = true;
         const data = this.pending.get(i);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UNCHOKE } from '../../src/wire/messages.js';
 import { FakePeer, until } from '../helpers/fake-peer.js';
-import { whenDone } from './harness.js';
+import { tempDir } from '../helpers/tmp.js';
+import { TestBackend } from '../unit/storage/backends.js';
+import { bytes, local, makeTorrent, sameFile, startPeer, whenDone, writePayload } from './harness.js';
 import { swarm } from './hostile-setup.js';
 
 /**
@@ -31,4 +34,21 @@ test('a finished piece is announced to peers that lack it, never to a peer that 
   assert.equal(seed.connections[0]!.count('have'), 0, 'the seed was told nothing it has');
   const told = new Set(empty.connections[0]!.received.flatMap((m) => (m.type === 'have' ? [m.index] : [])));
   assert.equal(told.size, pieces, 'each piece announced once to the peer that lacks it');
+});
+
+test('16 KiB pieces: the leecher writes runs, far fewer disk calls than pieces', async (t) => {
+  const data = bytes(8 * 1024 * KB);
+  const src = writePayload(t, { 'small.bin': data });
+  const m = await makeTorrent(join(src, 'small.bin'), 16 * KB); // 512 pieces
+  const leechDisk = new TestBackend();
+  const seeder = await startPeer(t, m, src);
+  const out = tempDir(t);
+  const leecher = await startPeer(t, m, out, { backend: leechDisk });
+  leecher.torrent.addPeers([local(seeder.port)], 'manual');
+  await whenDone(leecher.torrent);
+  assert.ok(sameFile(join(src, 'small.bin'), join(out, 'small.bin')));
+  const pieces = m.layout.pieceCount;
+  const writes = leechDisk.writeCalls + leechDisk.writevCalls;
+  t.diagnostic(`${pieces} pieces: leecher ${writes} write calls (${leechDisk.writevCalls} writev)`);
+  assert.ok(writes < pieces / 4, `${writes} write calls for ${pieces} pieces`);
 });

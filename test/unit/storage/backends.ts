@@ -23,8 +23,14 @@ export class TestBackend implements FsBackend {
   /** Return an error code to refuse an open. */
   refuseOpen: (path: string, mode: OpenMode) => string | undefined = () => undefined;
   writeDelayMs = 0;
-  /** Called at the start of every write, before the delay. */
+  /** Called at the start of every write (and writev, with its total), before the delay. */
   onWrite: (path: string, length: number) => void = () => undefined;
+  /** System calls that wrote: write and writev each count one. */
+  writeCalls = 0;
+  writevCalls = 0;
+  readCalls = 0;
+  /** Leave writev out of the handles, as a backend without it would. */
+  noWritev = false;
 
   async open(path: string, mode: OpenMode): Promise<FsHandle> {
     const refused = this.refuseOpen(path, mode);
@@ -37,17 +43,45 @@ export class TestBackend implements FsBackend {
     const self = this;
     let closed = false;
     return {
-      read: (buf, off, len, pos) => inner.read(buf, off, len, pos),
+      read: (buf, off, len, pos) => {
+        self.readCalls++;
+        return inner.read(buf, off, len, pos);
+      },
       async write(buf, off, len, pos) {
         if (closed) throw sysError('EBADF', 'write after close');
         self.onWrite(path, len);
         if (self.writeDelayMs > 0) await sleep(self.writeDelayMs);
         const room = self.diskBytes - self.bytesWritten;
         if (room <= 0) throw sysError('ENOSPC', `write '${path}'`);
+        self.writeCalls++;
         const n = await inner.write(buf, off, Math.min(len, room), pos);
         self.bytesWritten += n;
         return n;
       },
+      ...(this.noWritev
+        ? {}
+        : {
+            async writev(bufs: readonly Buffer[], pos: number) {
+              if (closed) throw sysError('EBADF', 'write after close');
+              const total = bufs.reduce((n, b) => n + b.length, 0);
+              self.onWrite(path, total);
+              if (self.writeDelayMs > 0) await sleep(self.writeDelayMs);
+              const room = self.diskBytes - self.bytesWritten;
+              if (room <= 0) throw sysError('ENOSPC', `write '${path}'`);
+              // a disk that fills up mid-call writes what fits, like write() above
+              const fit: Buffer[] = [];
+              let left = Math.min(total, room);
+              for (const b of bufs) {
+                if (left <= 0) break;
+                fit.push(b.subarray(0, Math.min(b.length, left)));
+                left -= fit[fit.length - 1]!.length;
+              }
+              self.writevCalls++;
+              const n = await inner.writev!(fit, pos);
+              self.bytesWritten += n;
+              return n;
+            },
+          }),
       truncate: (len) => inner.truncate(len),
       stat: () => inner.stat(),
       async sync() {
