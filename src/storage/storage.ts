@@ -154,6 +154,50 @@ export class PieceStorage {
   }
 
   /**
+   * Pieces first .. first+count-1 end to end, in one read per file they touch (a seeder
+   * serving a run of small pieces reads it once, not once per piece).
+   */
+  async readRun(first: number, count: number): Promise<Buffer> {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`bad piece count ${count}`);
+    if (count === 1) return this.readPiece(first);
+    const last = first + count - 1;
+    const start = this.layout.pieceOffset(first);
+    const length = this.layout.pieceOffset(last) + this.layout.pieceSize(last) - start;
+    // every byte is filled below or the read fails: padding by hand, the rest by reads checked for length
+    const out = Buffer.allocUnsafe(length);
+    const jobs: Promise<void>[] = [];
+    const pieceLength = this.layout.pieceLength;
+    for (const s of this.layout.spansAt(start, length)) {
+      const d = this.dest[s.file];
+      if (d === 'pad') {
+        out.fill(0, s.rangeOffset, s.rangeOffset + s.length);
+        continue;
+      }
+      if (d === 'part') {
+        // the part file keeps whole pieces apart: one read per piece of the span
+        for (let at = s.rangeOffset; at < s.rangeOffset + s.length; ) {
+          const index = first + Math.floor(at / pieceLength);
+          const begin = at - (index - first) * pieceLength;
+          const n = Math.min(s.rangeOffset + s.length - at, this.layout.pieceSize(index) - begin);
+          jobs.push(this.partFile.read(index, out, at, begin, n));
+          at += n;
+        }
+        continue;
+      }
+      const path = this.layout.files[s.file]!.path;
+      jobs.push(
+        this.pool.read(path, out, s.rangeOffset, s.length, s.fileOffset).then((n) => {
+          if (n !== s.length) {
+            throw new StorageError('SHORT_READ', `file "${this.pool.display(path)}" is shorter than expected (reading pieces ${first}-${last})`);
+          }
+        }),
+      );
+    }
+    await settleAll(jobs);
+    return out;
+  }
+
+  /**
    * Create every selected file that is missing (0-byte files included) and give each its
    * exact length: sparse when growing, cut when longer than the torrent says. Call it
    * when a download starts (not when seeding someone's data in place).

@@ -1,55 +1,115 @@
 /**
- * A small LRU of whole pieces read for uploading: peers ask for a piece 16 KiB at a time,
- * and several peers often want the same piece, so one positioned read of the piece serves
- * many requests. Bounded in bytes.
+ * A small LRU of pieces read for uploading: peers ask for a piece 16 KiB at a time, and
+ * several peers often want the same piece, so one positioned read of the piece serves
+ * many requests. Small pieces are read in runs (the pieces a peer asked for next, end to
+ * end) with one read for the run. Bounded in bytes: a run is held, and evicted, whole.
  */
+interface Run {
+  first: number;
+  bytes: number;
+  pieces: Promise<Buffer>[];
+}
+
+/** Reads pieces first .. first+count-1 end to end into one buffer. */
+export type LoadRun = (first: number, count: number) => Promise<Buffer>;
+
 export class PieceCache {
-  private readonly entries = new Map<number, Promise<Buffer>>();
-  private readonly sizes = new Map<number, number>();
+  /** Insertion order is recency order: the first run is the least recently used. */
+  private readonly runs = new Set<Run>();
+  private readonly byIndex = new Map<number, Run>();
   private held = 0;
+  private readonly maxRun: number;
 
   constructor(
     private readonly maxBytes: number,
     private readonly load: (index: number) => Promise<Buffer>,
     private readonly sizeOf: (index: number) => number,
-  ) {}
+    private readonly loadRun?: LoadRun,
+    /** Bytes read together at most; default a quarter of the cache. */
+    maxRunBytes?: number,
+  ) {
+    this.maxRun = Math.min(maxRunBytes ?? Infinity, Math.floor(maxBytes / 4));
+  }
 
   get bytes(): number {
     return this.held;
   }
 
-  get(index: number): Promise<Buffer> {
-    const hit = this.entries.get(index);
-    if (hit) {
-      // move to the most recently used end
-      this.entries.delete(index);
-      this.entries.set(index, hit);
-      return hit;
-    }
-    const size = this.sizeOf(index);
-    const p = this.load(index);
-    if (size > this.maxBytes) return p;
-    this.entries.set(index, p);
-    this.sizes.set(index, size);
-    this.held += size;
-    // a failed read must not stay cached
-    p.catch(() => this.evict(index));
-    while (this.held > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as number;
-      this.evict(oldest);
-    }
-    return p;
+  /** Cached or being read. */
+  has(index: number): boolean {
+    return this.byIndex.has(index);
   }
 
+  /** 'no': not cached; 'first': the first (or only) piece of a run read together; 'yes': any other. */
+  state(index: number): 'no' | 'first' | 'yes' {
+    const run = this.byIndex.get(index);
+    return run === undefined ? 'no' : run.first === index ? 'first' : 'yes';
+  }
+
+  /**
+   * Piece `index`. On a miss, `ahead()` (asked only then) says how many pieces from
+   * `index` on are wanted soon: those not cached yet are read with it, in one run.
+   */
+  get(index: number, ahead?: () => number): Promise<Buffer> {
+    const hit = this.byIndex.get(index);
+    if (hit) {
+      // move to the most recently used end
+      this.runs.delete(hit);
+      this.runs.add(hit);
+      return hit.pieces[index - hit.first]!;
+    }
+    let bytes = this.sizeOf(index);
+    if (bytes > this.maxBytes) return this.load(index);
+    let count = 1;
+    if (ahead && this.loadRun) {
+      const want = ahead();
+      while (count < want && !this.byIndex.has(index + count)) {
+        const next = this.sizeOf(index + count);
+        if (bytes + next > this.maxRun) break;
+        bytes += next;
+        count++;
+      }
+    }
+    const run: Run = { first: index, bytes, pieces: [] };
+    if (count === 1) run.pieces.push(this.load(index));
+    else {
+      const all = this.loadRun!(index, count);
+      for (let k = 0, at = 0; k < count; k++) {
+        const size = this.sizeOf(index + k);
+        const from = at;
+        const p = all.then((b) => b.subarray(from, from + size));
+        // a piece nobody asks for must not become an unhandled rejection
+        p.catch(() => undefined);
+        run.pieces.push(p);
+        at += size;
+      }
+    }
+    this.runs.add(run);
+    for (let k = 0; k < count; k++) this.byIndex.set(index + k, run);
+    this.held += bytes;
+    // a failed read must not stay cached
+    run.pieces[0]!.catch(() => this.drop(run));
+    while (this.held > this.maxBytes) this.drop(this.runs.values().next().value!);
+    return run.pieces[0]!;
+  }
+
+  /** Forgets the piece (and the run it was read with). */
   evict(index: number): void {
-    if (!this.entries.delete(index)) return;
-    this.held -= this.sizes.get(index) ?? 0;
-    this.sizes.delete(index);
+    const run = this.byIndex.get(index);
+    if (run) this.drop(run);
+  }
+
+  private drop(run: Run): void {
+    if (!this.runs.delete(run)) return;
+    for (let k = 0; k < run.pieces.length; k++) {
+      if (this.byIndex.get(run.first + k) === run) this.byIndex.delete(run.first + k);
+    }
+    this.held -= run.bytes;
   }
 
   clear(): void {
-    this.entries.clear();
-    this.sizes.clear();
+    this.runs.clear();
+    this.byIndex.clear();
     this.held = 0;
   }
 }

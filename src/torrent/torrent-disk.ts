@@ -138,6 +138,11 @@ export class TorrentDisk {
     return this.storage.read(index, begin, length);
   }
 
+  /** Pieces first .. first+count-1 end to end, read together. */
+  readRun(first: number, count: number): Promise<Buffer> {
+    return this.storage.readRun(first, count);
+  }
+
   /** Saves progress now and then while downloading. */
   maybeSaveResume(have: Bitfield): void {
     const interval = this.opts.resumeSaveMs ?? RESUME_SAVE_MS;

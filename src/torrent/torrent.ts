@@ -73,8 +73,11 @@ export class Torrent extends EventEmitter {
       onError: (err) => this.fail(err),
       onBackpressure: (paused) => this.setReading(!paused),
     });
-    this.cache = new PieceCache(this.limits.uploadCacheBytes, (i) => this.disk.read(i, 0, this.layout.pieceSize(i)), (i) =>
-      this.layout.pieceSize(i),
+    this.cache = new PieceCache(
+      this.limits.uploadCacheBytes,
+      (i) => this.disk.read(i, 0, this.layout.pieceSize(i)),
+      (i) => this.layout.pieceSize(i),
+      (first, count) => this.disk.readRun(first, count),
     );
     this.trackers = new TorrentTrackers({
       metainfo: m,
@@ -106,7 +109,8 @@ export class Torrent extends EventEmitter {
       signal: this.abort.signal,
       now: this.now,
       havePiece: (i) => this.haveBits.has(i),
-      readPiece: (i) => this.cache.get(i),
+      readPiece: (i, ahead) => this.cache.get(i, ahead),
+      cached: (i) => this.cache.state(i),
       seeding: () => this.phase === 'seeding',
       peers: () => this.peers.values(),
       readFailed: (i, err) => this.fail(err instanceof Error ? err : new StorageError('EIO', `reading piece ${i}: ${errorMessage(err)}`)),

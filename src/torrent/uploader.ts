@@ -9,8 +9,27 @@ import type { BlockRequest, PeerConnection } from './peer-connection.js';
 
 const log = logger('upload');
 
-/** Pieces read ahead of the one being sent to a peer. */
+/** Pieces (or runs of small pieces read together) read ahead of the one being sent to a peer. */
 const PREFETCH_PIECES = 2;
+/** Small pieces a peer asked for in a row are read from disk together, up to this many bytes. */
+const READ_RUN_BYTES = 1024 * 1024;
+
+/**
+ * How many pieces in a row, from the piece of queue entry `from` on, the queue asks for
+ * (blocks of one piece together, pieces in ascending order), at most `max`.
+ */
+export function runLength(queue: readonly { index: number }[], from: number, max: number): number {
+  const first = queue[from]?.index;
+  if (first === undefined) return 1;
+  let last = first;
+  for (let i = from + 1; i < queue.length && last - first + 1 < max; i++) {
+    const index = queue[i]!.index;
+    if (index === last) continue;
+    if (index !== last + 1) break;
+    last = index;
+  }
+  return last - first + 1;
+}
 
 export interface UploadHost {
   readonly layout: PieceLayout;
@@ -19,7 +38,16 @@ export interface UploadHost {
   readonly signal: AbortSignal;
   now(): number;
   havePiece(index: number): boolean;
-  readPiece(index: number): Promise<Buffer>;
+  /**
+   * The whole piece. `ahead()`, asked only when the piece must be read from disk, says how
+   * many pieces from `index` on the peer asked for in a row: they may be read with it.
+   */
+  readPiece(index: number, ahead?: () => number): Promise<Buffer>;
+  /**
+   * Whether the piece is read (or being read): 'no'; 'first' when it is the first piece of
+   * a run read together; 'yes' otherwise. Without it, every block looks ahead.
+   */
+  cached?(index: number): 'no' | 'first' | 'yes';
   seeding(): boolean;
   peers(): Iterable<PeerConnection>;
   /** A read from disk failed: the torrent decides what that means. */
@@ -37,6 +65,8 @@ export class Uploader {
   private optimisticSince: number | undefined;
   private readonly pumping = new Set<PeerConnection>();
   private readonly waiting = new Map<PeerConnection, NodeJS.Timeout>();
+  /** The piece each peer was last sent a block of. */
+  private readonly lastServed = new WeakMap<PeerConnection, number>();
 
   constructor(private readonly host: UploadHost) {}
 
@@ -155,8 +185,13 @@ export class Uploader {
       }
       let piece: Buffer;
       try {
-        this.prefetch(peer, r.index);
-        piece = await this.host.readPiece(r.index);
+        // looking ahead costs a walk over the queue: do it once per piece, and once per run
+        // read together, not once per block
+        const state = this.host.cached?.(r.index) ?? 'no';
+        const reading = this.host.readPiece(r.index, () => runLength(peer.uploadQueue, 0, this.maxRun));
+        if (state !== 'yes' && this.lastServed.get(peer) !== r.index) this.prefetch(peer, r.index);
+        this.lastServed.set(peer, r.index);
+        piece = await reading;
       } catch (err) {
         this.host.readFailed(r.index, err);
         peer.uploadQueue.length = 0;
@@ -185,9 +220,17 @@ export class Uploader {
       const index = q[i]!.index;
       if (index === last) continue;
       last = index;
+      // inside a run read together: it was counted at the run's first piece
+      const state = this.host.cached?.(index) ?? 'no';
+      if (state === 'yes') continue;
       started++;
-      this.host.readPiece(index).catch(() => undefined);
+      if (state === 'no') this.host.readPiece(index, () => runLength(q, i, this.maxRun)).catch(() => undefined);
     }
+  }
+
+  /** Pieces read together at most: 1 MiB of small pieces. */
+  private get maxRun(): number {
+    return Math.max(1, Math.floor(READ_RUN_BYTES / this.host.layout.pieceLength));
   }
 
   private waitThenPump(peer: PeerConnection, ms: number): void {

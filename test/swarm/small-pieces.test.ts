@@ -36,19 +36,22 @@ test('a finished piece is announced to peers that lack it, never to a peer that 
   assert.equal(told.size, pieces, 'each piece announced once to the peer that lacks it');
 });
 
-test('16 KiB pieces: the leecher writes runs, far fewer disk calls than pieces', async (t) => {
+test('16 KiB pieces: the leecher writes runs and the seeder reads runs, far fewer disk calls than pieces', async (t) => {
   const data = bytes(8 * 1024 * KB);
   const src = writePayload(t, { 'small.bin': data });
   const m = await makeTorrent(join(src, 'small.bin'), 16 * KB); // 512 pieces
+  const seedDisk = new TestBackend();
   const leechDisk = new TestBackend();
-  const seeder = await startPeer(t, m, src);
+  const seeder = await startPeer(t, m, src, { backend: seedDisk });
   const out = tempDir(t);
   const leecher = await startPeer(t, m, out, { backend: leechDisk });
+  seedDisk.readCalls = 0;
   leecher.torrent.addPeers([local(seeder.port)], 'manual');
   await whenDone(leecher.torrent);
   assert.ok(sameFile(join(src, 'small.bin'), join(out, 'small.bin')));
   const pieces = m.layout.pieceCount;
   const writes = leechDisk.writeCalls + leechDisk.writevCalls;
-  t.diagnostic(`${pieces} pieces: leecher ${writes} write calls (${leechDisk.writevCalls} writev)`);
+  t.diagnostic(`${pieces} pieces: leecher ${writes} write calls (${leechDisk.writevCalls} writev), seeder ${seedDisk.readCalls} reads`);
   assert.ok(writes < pieces / 4, `${writes} write calls for ${pieces} pieces`);
+  assert.ok(seedDisk.readCalls < pieces / 4, `${seedDisk.readCalls} reads for ${pieces} pieces`);
 });

@@ -111,3 +111,36 @@ test('bad sizes are refused before anything is written; a full disk fails the ru
     (e: unknown) => e instanceof StorageError && e.code === 'ENOSPC' && /disk full writing ".*f"/.test(e.message),
   );
 });
+
+test('readRun: a run of pieces across files, padding and an unselected file, in one read per file', async (t) => {
+  const root = tempDir(t);
+  const layout = sampleLayout();
+  const data = torrentBytes(layout);
+  const writer = new PieceStorage({ root, layout, selected: (i) => i !== 4 }); // c.bin into the part file
+  t.after(() => writer.close());
+  await writer.writeRun(0, pieces(layout, data, 0, layout.pieceCount));
+  await writer.close();
+  const backend = new TestBackend();
+  const st = new PieceStorage({ root, layout, backend, selected: (i) => i !== 4 });
+  t.after(() => st.close());
+  assert.deepEqual(await st.readPiece(4), pieceOf(layout, data, 4)); // loads the part file's slot map
+  backend.readCalls = 0;
+  assert.deepEqual(await st.readRun(0, 4), data.subarray(0, 32));
+  assert.equal(backend.readCalls, 2, 'a.bin and b.bin, once each');
+  backend.readCalls = 0;
+  assert.deepEqual(await st.readRun(0, layout.pieceCount), data);
+  assert.equal(backend.readCalls, 3, 'a.bin, b.bin, and the part file for the bytes of c.bin');
+  assert.deepEqual(await st.readRun(1, 3), data.subarray(8, 32));
+  assert.deepEqual(await st.readRun(4, 1), pieceOf(layout, data, 4));
+  await assert.rejects(st.readRun(3, 3), RangeError, 'past the last piece');
+  await assert.rejects(st.readRun(0, 0), RangeError);
+});
+
+test('readRun on a file shorter than the torrent says fails with SHORT_READ, never returns stale bytes', async (t) => {
+  const root = tempDir(t);
+  const layout = new PieceLayout([{ path: ['f'], length: 4000 }], 1000);
+  const st = new PieceStorage({ root, layout });
+  t.after(() => st.close());
+  await st.writeRun(0, pieces(layout, streamBytes(4000), 0, 2));
+  await assert.rejects(st.readRun(0, 4), (e: unknown) => e instanceof StorageError && e.code === 'SHORT_READ');
+});
