@@ -237,6 +237,18 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     return socket.writableLength < this.highWater;
   }
 
+  /**
+   * Hold writes until uncork() (counted: as many uncorks as corks). Many blocks sent in
+   * between leave in one system call instead of one each.
+   */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
   /** Stop reading (storage is behind). Takes effect at the next chunk: at most one more chunk's messages. */
   pause(): void {
     if (this.paused || this.closed) return;

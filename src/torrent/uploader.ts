@@ -67,6 +67,8 @@ export class Uploader {
   private readonly waiting = new Map<PeerConnection, NodeJS.Timeout>();
   /** The piece each peer was last sent a block of. */
   private readonly lastServed = new WeakMap<PeerConnection, number>();
+  /** Peers whose socket holds our writes until the next tick. */
+  private readonly corked = new Set<PeerConnection>();
 
   constructor(private readonly host: UploadHost) {}
 
@@ -201,11 +203,27 @@ export class Uploader {
       if (peer.uploadQueue[0] !== r || peer.closed || peer.amChoking) continue;
       peer.uploadQueue.shift();
       if (bucket) bucket.spend(r.length, this.host.now());
+      this.cork(peer);
       const ok = peer.transport.sendPiece(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
       peer.up.add(r.length, this.host.now());
       this.uploadedBytes += r.length;
       if (!ok) peer.blocked = true;
     }
+  }
+
+  /**
+   * Blocks served from the cache go out one after the other without leaving the microtask
+   * queue: hold them in the socket until the next tick (when this loop waits for the disk,
+   * is blocked, or is done) and send them in one system call, not one each.
+   */
+  private cork(peer: PeerConnection): void {
+    if (this.corked.has(peer) || !peer.transport.cork) return;
+    this.corked.add(peer);
+    peer.transport.cork();
+    process.nextTick(() => {
+      this.corked.delete(peer);
+      peer.transport.uncork();
+    });
   }
 
   /**
