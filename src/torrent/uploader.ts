@@ -9,8 +9,13 @@ import type { BlockRequest, PeerConnection } from './peer-connection.js';
 
 const log = logger('upload');
 
-/** Pieces (or runs of small pieces read together) read ahead of the one being sent to a peer. */
-const PREFETCH_PIECES = 2;
+/**
+ * Bytes of the pieces a peer asked for that are read ahead of the one being sent (at
+ * least two pieces): with small pieces asked for out of order, many reads in flight keep
+ * the thread pool busy instead of waking it once per piece.
+ */
+const PREFETCH_BYTES = 2 * 1024 * 1024;
+const PREFETCH_MIN_PIECES = 2;
 /** Small pieces a peer asked for in a row are read from disk together, up to this many bytes. */
 const READ_RUN_BYTES = 1024 * 1024;
 
@@ -232,17 +237,19 @@ export class Uploader {
    */
   private prefetch(peer: PeerConnection, current: number): void {
     let last = current;
-    let started = 0;
+    let pieces = 0;
+    let bytes = 0;
     const q = peer.uploadQueue;
-    for (let i = 1; i < q.length && started < PREFETCH_PIECES; i++) {
+    const size = this.host.layout.pieceLength;
+    for (let i = 1; i < q.length && (pieces < PREFETCH_MIN_PIECES || bytes < PREFETCH_BYTES); i++) {
       const index = q[i]!.index;
       if (index === last) continue;
       last = index;
-      // inside a run read together: it was counted at the run's first piece
-      const state = this.host.cached?.(index) ?? 'no';
-      if (state === 'yes') continue;
-      started++;
-      if (state === 'no') this.host.readPiece(index, () => runLength(q, i, this.maxRun)).catch(() => undefined);
+      pieces++;
+      bytes += size;
+      // read already, or with a run started earlier
+      if ((this.host.cached?.(index) ?? 'no') !== 'no') continue;
+      this.host.readPiece(index, () => runLength(q, i, this.maxRun)).catch(() => undefined);
     }
   }
 

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PieceLayout } from '../../../src/metainfo/layout.js';
+import { DEFAULT_LIMITS } from '../../../src/torrent/defaults.js';
+import { PeerConnection, type PeerTransport } from '../../../src/torrent/peer-connection.js';
+import { Uploader } from '../../../src/torrent/uploader.js';
+
+/** How far ahead of the block being sent the Uploader reads a peer's requested pieces. */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** An uploader whose reads never finish, one unchoked peer, and `pieces` requested in that order. */
+async function setup(pieceLength: number, count: number, pieces: number[]): Promise<number[]> {
+  const layout = new PieceLayout([{ path: ['f'], length: count * pieceLength }], pieceLength);
+  const transport = { send: () => true, sendPiece: () => true, close: () => undefined } as unknown as PeerTransport;
+  const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
+  peer.amChoking = false;
+  const reads: number[] = [];
+  const up = new Uploader({
+    layout,
+    limits: DEFAULT_LIMITS,
+    uploadLimit: undefined,
+    signal: new AbortController().signal,
+    now: () => 0,
+    havePiece: () => true,
+    readPiece: (i) => {
+      reads.push(i);
+      return new Promise<Buffer>(() => undefined);
+    },
+    cached: (i) => (reads.includes(i) ? 'first' : 'no'),
+    seeding: () => true,
+    peers: () => [peer],
+    readFailed: () => undefined,
+  });
+  // queue every request first, then let the uploader start
+  peer.blocked = true;
+  for (const index of pieces) for (let b = 0; b < Math.min(4, pieceLength / (16 * KiB)); b++) up.onRequest(peer, { index, begin: b * 16 * KiB, length: 16 * KiB });
+  await new Promise((r) => setImmediate(r)); // the blocked pumps have ended
+  up.onDrain(peer);
+  return reads;
+}
+
+/** `n` distinct piece indices below `max`, scattered. */
+function scattered(n: number, max: number): number[] {
+  return Array.from({ length: n }, (_, k) => (k * 7919) % max);
+}
+
+test('16 KiB pieces asked for out of order: up to 2 MiB of them are read ahead at once', async () => {
+  const reads = await setup(16 * KiB, 4096, scattered(300, 4096));
+  assert.equal(reads.length, 1 + 128, 'the piece being sent, then 2 MiB of the rest');
+  assert.deepEqual(reads.slice(0, 5), scattered(5, 4096), 'in the order asked');
+});
+
+test('1 MiB pieces: the next two pieces, as before', async () => {
+  const reads = await setup(MiB, 64, scattered(20, 64));
+  assert.equal(reads.length, 1 + 2);
+});
+
+test('4 MiB pieces: still two ahead (the minimum), never more', async () => {
+  const reads = await setup(4 * MiB, 16, [3, 9, 1, 12, 5]);
+  assert.deepEqual(reads, [3, 9, 1]);
+});
