@@ -61,6 +61,41 @@ function fromCache(rarity: Rarity, st: PeerState, peerHas: (index: number) => bo
   return -1;
 }
 
+/**
+ * Rarest first chose `index` for this peer: it works through the extent of `extent` pieces
+ * around it from the start. Returns the piece to start now: as rare as `index` (nothing
+ * this peer has is rarer), so rarest first holds; only the order among equals changes.
+ */
+export function enterExtent(
+  rarity: Rarity,
+  st: PeerState,
+  index: number,
+  extent: number,
+  seeds: number,
+  peerHas: (index: number) => boolean,
+): number {
+  const start = index - (index % extent);
+  st.extentNext = start;
+  st.extentEnd = Math.min(rarity.avail.length, start + extent);
+  // counted with the seeds: a peer turning into a seed leaves this total unchanged
+  st.extentAvail = rarity.avail[index]! + seeds;
+  st.extentEpoch = rarity.epoch;
+  const first = inExtent(rarity, st, seeds, peerHas);
+  return first >= 0 && first <= index ? first : index;
+}
+
+/** The next piece of the peer's extent that it has, nobody started, and is no more common; -1 if none. */
+export function inExtent(rarity: Rarity, st: PeerState, seeds: number, peerHas: (index: number) => boolean): number {
+  // a peer left or pieces came back: something else may be rarer now
+  if (st.extentEpoch !== rarity.epoch) st.extentNext = -1;
+  while (st.extentNext >= 0 && st.extentNext < st.extentEnd) {
+    const i = st.extentNext++;
+    if (rarity.contains(i) && rarity.avail[i]! + seeds <= st.extentAvail && peerHas(i)) return i;
+  }
+  st.extentNext = -1;
+  return -1;
+}
+
 /** Endgame: blocks in flight from others that `peer` may ask for too, best first. */
 export function duplicates(
   partials: Iterable<Partial>,

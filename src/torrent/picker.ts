@@ -10,7 +10,7 @@
  * by a word-wide pass over its bitfield. A piece nobody started costs ~20 bytes.
  */
 import type { PieceLayout } from '../metainfo/layout.js';
-import { chooseNew, duplicates } from './picker-choose.js';
+import { chooseNew, duplicates, enterExtent, inExtent } from './picker-choose.js';
 import { Partial, REQUESTED } from './picker-partial.js';
 import { PeerState } from './picker-peer.js';
 import { Rarity } from './picker-rarity.js';
@@ -206,14 +206,14 @@ export class PiecePicker {
       }
     }
     while (allowNew && out.length < max) {
-      let index = this.inExtent(st, peerHas);
+      let index = inExtent(this.rarity, st, this.seeds, peerHas);
       if (index < 0) {
         // without a seed, a piece in availability group 0 is nowhere to be had
         const from = this.seeds > 0 ? 0 : 1;
         const randomFirst = this.started < this.initialRandom;
         index = chooseNew(this.rarity, st, peerHas, from, randomFirst, this.random);
         if (index < 0) break;
-        if (!randomFirst && this.extent > 1) index = this.enterExtent(st, index, peerHas);
+        if (!randomFirst && this.extent > 1) index = enterExtent(this.rarity, st, index, this.extent, this.seeds, peerHas);
       }
       this.take(peer, st, this.start(index), out, max, now);
     }
@@ -339,34 +339,6 @@ export class PiecePicker {
   }
 
   // ---- internals ----
-
-  /**
-   * Rarest first chose `index` for this peer: work through its extent from the start. The
-   * first piece returned is as rare as `index` (nothing this peer has is rarer), so rarest
-   * first holds; only the order among equally rare pieces changes.
-   */
-  private enterExtent(st: PeerState, index: number, peerHas: (index: number) => boolean): number {
-    const start = index - (index % this.extent);
-    st.extentNext = start;
-    st.extentEnd = Math.min(this.pieceCount, start + this.extent);
-    // counted with the seeds: a peer turning into a seed leaves this total unchanged
-    st.extentAvail = this.rarity.avail[index]! + this.seeds;
-    st.extentEpoch = this.rarity.epoch;
-    const first = this.inExtent(st, peerHas);
-    return first >= 0 && first <= index ? first : index;
-  }
-
-  /** The next piece of the peer's extent that it has, nobody started, and is no less rare; -1 if none. */
-  private inExtent(st: PeerState, peerHas: (index: number) => boolean): number {
-    // a peer left or pieces came back: something else may be rarer now
-    if (st.extentEpoch !== this.rarity.epoch) st.extentNext = -1;
-    while (st.extentNext >= 0 && st.extentNext < st.extentEnd) {
-      const i = st.extentNext++;
-      if (this.rarity.contains(i) && this.rarity.avail[i]! + this.seeds <= st.extentAvail && peerHas(i)) return i;
-    }
-    st.extentNext = -1;
-    return -1;
-  }
 
   private check(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) {
