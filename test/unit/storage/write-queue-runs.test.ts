@@ -58,7 +58,7 @@ function recorder(o: Partial<WriteQueueOptions> = {}) {
 const piece = (n = 100) => Buffer.alloc(n);
 
 test('adjacent pieces queued in one turn go down in one call, in piece order, each reported written', async () => {
-  const r = recorder();
+  const r = recorder({ concurrency: 2 }); // two runs, both started at once
   for (const i of [5, 3, 4, 9, 7, 8]) r.q.push(i, piece());
   assert.equal(r.calls.length, 0, 'writes start on the next turn, so a burst can be merged');
   await r.tick();
@@ -191,4 +191,15 @@ test('the same piece queued twice is written twice, never merged with itself', a
   assert.equal(r.calls.reduce((n, c) => n + c.count, 0), 3);
   assert.ok(r.calls.every((c) => c.count <= 2));
   assert.deepEqual([...r.written].sort(), [1, 1, 2]);
+});
+
+test('by default one write is in flight; what waits meanwhile goes down together next', async () => {
+  const r = recorder();
+  for (const i of [5, 3, 4, 9, 7, 8]) r.q.push(i, piece());
+  await r.tick();
+  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3]]);
+  r.q.push(6, piece());
+  await r.finishAll();
+  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3], [6, 4]]);
+  assert.equal(r.peak(), 1);
 });
