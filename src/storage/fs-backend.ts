@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { PAGE_BYTES, startsOnPage } from '../util/aligned.js';
 import { StorageError, errorMessage } from '../util/errors.js';
 
 /**
@@ -80,15 +81,54 @@ async function orNull(p: Promise<import('node:fs').Stats>): Promise<FsStat | nul
   }
 }
 
+/** O_DIRECT where the platform has it (Linux); 0 elsewhere turns direct writes off. */
+const O_DIRECT: number = (constants as { O_DIRECT?: number }).O_DIRECT ?? 0;
+
+/** Direct writes must start, end and sit in memory on this boundary. */
+function directOk(bufs: readonly Buffer[], position: number): boolean {
+  if (position % PAGE_BYTES !== 0) return false;
+  for (const b of bufs) if (b.length % PAGE_BYTES !== 0 || !startsOnPage(b)) return false;
+  return true;
+}
+
 class NodeHandle implements FsHandle {
-  constructor(private readonly fh: fsp.FileHandle) {}
+  /**
+   * A second descriptor with O_DIRECT, opened at the first aligned write: a verified piece
+   * goes from its buffer to the disk without a copy into the page cache. On this VM class
+   * that copy cost 2-3 s of system CPU per GiB (fresh page-cache pages are slow to touch
+   * under a ballooned host), the direct write 0.15 s. Undefined: not tried yet; null: the
+   * file system refused it, so everything stays buffered. Reads, truncation and unaligned
+   * writes (a short last piece, a file starting mid-page) use the ordinary descriptor;
+   * ranges never overlap, and fsync is per file, so one sync covers both.
+   */
+  private direct: fsp.FileHandle | null | undefined;
+  private directOpening: Promise<fsp.FileHandle | null> | undefined;
+
+  constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly path: string,
+    writable: boolean,
+  ) {
+    if (!writable || O_DIRECT === 0) this.direct = null;
+  }
   async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.read(buf, offset, length, position)).bytesRead;
   }
   async write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const view = buf.subarray(offset, offset + length);
+    const d = directOk([view], position) ? await this.directHandle() : null;
+    if (d) {
+      const n = await this.orBuffered(d.write(view, 0, length, position));
+      if (n !== undefined) return n.bytesWritten;
+    }
     return (await this.fh.write(buf, offset, length, position)).bytesWritten;
   }
   async writev(bufs: readonly Buffer[], position: number): Promise<number> {
+    const d = directOk(bufs, position) ? await this.directHandle() : null;
+    if (d) {
+      const n = await this.orBuffered(d.writev(bufs as Buffer[], position));
+      if (n !== undefined) return n.bytesWritten;
+    }
     return (await this.fh.writev(bufs as Buffer[], position)).bytesWritten;
   }
   truncate(length: number): Promise<void> {
@@ -100,15 +140,47 @@ class NodeHandle implements FsHandle {
   sync(): Promise<void> {
     return this.fh.sync();
   }
-  close(): Promise<void> {
-    return this.fh.close();
+  async close(): Promise<void> {
+    const d = await this.directOpening;
+    this.direct = null;
+    try {
+      await d?.close();
+    } finally {
+      await this.fh.close();
+    }
+  }
+
+  private async directHandle(): Promise<fsp.FileHandle | null> {
+    if (this.direct !== undefined) return this.direct;
+    this.directOpening ??= fsp.open(this.path, constants.O_WRONLY | O_DIRECT).then(
+      (h) => h,
+      () => null, // e.g. EINVAL: this file system has no O_DIRECT
+    );
+    const h = await this.directOpening;
+    if (this.direct === undefined) this.direct = h;
+    return this.direct;
+  }
+
+  /**
+   * The result of a direct write, or undefined when it was refused for its alignment
+   * (EINVAL: the device wants a larger block): direct writes stop, this one is redone
+   * buffered. Every other error (a full disk, EIO) is the caller's.
+   */
+  private async orBuffered<T>(p: Promise<T>): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'EINVAL') throw err;
+      this.direct = null; // closed with the handle: another write may still be using it
+      return undefined;
+    }
   }
 }
 
 /** The real backend, on node:fs/promises. */
 export const nodeBackend: FsBackend = {
   async open(path, mode) {
-    return new NodeHandle(await fsp.open(path, FLAGS[mode], 0o666));
+    return new NodeHandle(await fsp.open(path, FLAGS[mode], 0o666), path, mode !== 'read');
   },
   stat: (path) => orNull(fsp.stat(path)),
   lstat: (path) => orNull(fsp.lstat(path)),

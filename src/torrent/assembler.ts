@@ -39,7 +39,8 @@ export class PieceAssembler {
     private readonly layout: PieceLayout,
     poolBytes = 32 * 1024 * 1024,
   ) {
-    this.pool = new BufferPool(layout.pieceLength, Math.max(2, Math.floor(poolBytes / Math.max(1, layout.pieceLength))));
+    // aligned: a verified piece goes to disk without a copy into the page cache (fs-backend.ts)
+    this.pool = new BufferPool(layout.pieceLength, Math.max(2, Math.floor(poolBytes / Math.max(1, layout.pieceLength))), true);
   }
 
   /** A finished piece's buffer is no longer needed (written to disk, or failed). */
@@ -107,8 +108,10 @@ export class PieceAssembler {
     this.pool.release(p.data);
   }
 
+  /** Forgets every partial piece and the free buffers (on stop, and once complete). */
   clear(): void {
     this.pieces.clear();
     this.held = 0;
+    this.pool.trim();
   }
 }

@@ -253,6 +253,7 @@ export class Torrent extends EventEmitter {
     if (this.phase === 'stopped' || this.phase === 'error') return;
     this.peers.notInterestedInAll();
     this.setPhase('seeding');
+    this.downloader.clear(); // nothing partial is left; the piece buffers can go
     if (!atStart) this.trackers.completed();
     this.emit('done');
   }
