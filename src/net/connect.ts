@@ -1,11 +1,17 @@
 import { connect, type Socket } from 'node:net';
 import { WireError } from '../util/errors.js';
+import { ReadTap, tapSocket } from './shared-reads.js';
 
 export interface ConnectOptions {
   /** Give up after this long. Default 10 s. */
   timeoutMs?: number;
   /** Aborting destroys the half-made socket and rejects with WireError 'ABORTED'. */
   signal?: AbortSignal;
+  /**
+   * Read into the buffer all such sockets share (see shared-reads.ts): give the socket
+   * to a PeerWire, whose messages are then valid only while their event runs.
+   */
+  sharedReads?: boolean;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -26,7 +32,9 @@ export function connectPeer(host: string, port: number, opts: ConnectOptions = {
     return Promise.reject(new WireError('ABORTED', `connection to ${where} aborted`, { cause: signal.reason }));
   }
   return new Promise<Socket>((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
+    const tap = opts.sharedReads ? new ReadTap() : undefined;
+    const socket = connect({ host, port, noDelay: true, ...(tap ? { onread: tap.onread } : {}) });
+    if (tap) tapSocket(socket, tap);
     const timer = setTimeout(() => fail(new WireError('CONNECT_TIMEOUT', `connection to ${where} timed out after ${timeoutMs} ms`)), timeoutMs);
     const onError = (err: Error) => fail(new WireError('CONNECT_FAILED', `cannot connect to ${where}: ${err.message}`, { cause: err }));
     const onAbort = () => fail(new WireError('ABORTED', `connection to ${where} aborted`, { cause: signal?.reason }));

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { Liveness } from './liveness.js';
+import { readTapOf } from './shared-reads.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import {
   checkProtocolPrefix,
@@ -97,6 +98,9 @@ export const PEER_WIRE_DEFAULTS = {
  * the bitfield that came in the same packet as the handshake.
  *
  * Messages refer to the socket's chunk (see FrameDecoder): keep or copy, never mutate.
+ * On a socket made with connectPeer's `sharedReads`, a piece's block is valid only while
+ * its 'message' event runs (the memory is reused by the next read): copy what you keep.
+ * Other messages are copied out for the listeners then, so they may be kept.
  * A listener that throws closes the wire ('protocol-error' for a WireError, such as a
  * Bitfield index check failing, otherwise 'handler-error'); the error goes to 'close'.
  */
@@ -138,6 +142,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private held: Buffer[] = [];
   private closeEmitted = false;
   private liveness: Liveness | undefined;
+  /** Chunks come from the shared read buffer (see shared-reads.ts): valid only during onData. */
+  private readonly borrowed: boolean;
 
   constructor(opts: PeerWireOptions) {
     super();
@@ -151,7 +157,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.infoHash = opts.infoHash;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
-    this.decoder = new FrameDecoder(opts.maxFrame === undefined ? undefined : { maxFrame: opts.maxFrame });
+    const tap = readTapOf(socket);
+    this.borrowed = tap !== undefined;
+    this.decoder = new FrameDecoder({ ...(opts.maxFrame === undefined ? {} : { maxFrame: opts.maxFrame }), reuse: this.borrowed });
     this.idleTimeoutMs = opts.idleTimeoutMs ?? PEER_WIRE_DEFAULTS.idleTimeoutMs;
     this.keepAliveMs = opts.keepAliveMs ?? PEER_WIRE_DEFAULTS.keepAliveMs;
     // at least the socket's own mark, so a false from send() is always followed by 'drain'
@@ -163,7 +171,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     encodeHandshake({ infoHash: this.infoHash ?? Buffer.alloc(20), peerId: this.peerId, reserved: this.reserved });
 
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    if (tap) tap.attach(this.onData);
+    else socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -316,7 +325,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
    * bytes and stop reading until a 'message' listener arrives, so nothing is lost.
    */
   private hold(chunk: Buffer): void {
-    this.held.push(chunk);
+    this.held.push(this.borrowed ? Buffer.from(chunk) : chunk);
     if (this.holding) return;
     this.holding = true;
     this.socket.pause();
@@ -343,8 +352,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (!this.paused && !this.closed) this.socket.resume();
   };
 
-  private readonly onFrame = (msg: Message): void => {
+  private readonly onFrame = (m: Message): void => {
     if (this.closed) return;
+    const msg = this.borrowed ? keepable(m) : m;
     if (msg.type === 'piece') this.payloadReceived += msg.block.length;
     if (log.enabled) log('%s:%d <- %s', this.remoteAddress, this.remotePort, describeMessage(msg));
     this.emit('message', msg);
@@ -416,4 +426,18 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.close('remote-closed');
     this.emit('close', this.closeReason!, this.closeError);
   };
+}
+
+/** A message whose bytes outlive the shared read buffer, except a piece's block (see PeerWire). */
+function keepable(msg: Message): Message {
+  switch (msg.type) {
+    case 'bitfield':
+      return { type: 'bitfield', bits: Buffer.from(msg.bits) };
+    case 'extended':
+      return { type: 'extended', id: msg.id, payload: Buffer.from(msg.payload) };
+    case 'unknown':
+      return { type: 'unknown', id: msg.id, payload: Buffer.from(msg.payload) };
+    default:
+      return msg;
+  }
 }

@@ -111,7 +111,8 @@ export class Session {
 
   /** Connects to a peer and exchanges handshakes for `infoHash`. */
   private async dial(addr: PeerAddress, infoHash: Buffer, signal: AbortSignal): Promise<Dialled> {
-    const socket = await connectPeer(addr.host, addr.port, { timeoutMs: this.limits.connectTimeoutMs, signal });
+    // shared reads: the torrent copies each block into its piece at once (PieceAssembler)
+    const socket = await connectPeer(addr.host, addr.port, { timeoutMs: this.limits.connectTimeoutMs, signal, sharedReads: true });
     const wire = this.track(
       new PeerWire({ socket, direction: 'outgoing', peerId: this.peerId, infoHash, reserved: RESERVED, signal, ...this.wireTimings() }),
     );

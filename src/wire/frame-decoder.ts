@@ -19,7 +19,16 @@ export type MessageHandler = (msg: Message) => void;
 export interface FrameDecoderOptions {
   /** Largest length prefix accepted (bytes after the prefix). Default 1 MiB + 13. */
   maxFrame?: number;
+  /**
+   * Assemble frames that straddle chunks in one reused buffer instead of a new one each.
+   * Only for callers that are done with every message when the handler returns (their
+   * chunks are reused too: see net/shared-reads.ts).
+   */
+  reuse?: boolean;
 }
+
+/** Frames up to this size (a block message is 16 KiB + 13) straddle into the reused buffer. */
+const REUSED_BODY_BYTES = 64 * 1024;
 
 /**
  * Splits a byte stream into messages, however the stream is cut into chunks.
@@ -55,6 +64,8 @@ export class FrameDecoder {
   private body: Buffer | null = null;
   private bodyFilled = 0;
   private failure: unknown = null;
+  private readonly reuse: boolean;
+  private scratch: Buffer | undefined;
   private collected: Message[] = [];
   private readonly collect = (msg: Message): void => {
     this.collected.push(msg);
@@ -66,6 +77,7 @@ export class FrameDecoder {
       throw new WireError('BAD_OPTION', `maxFrame ${max} is not a positive 32-bit integer`);
     }
     this.maxFrame = max;
+    this.reuse = opts?.reuse === true;
   }
 
   /** Bytes of an incomplete frame received so far (its length prefix included). */
@@ -141,7 +153,10 @@ export class FrameDecoder {
       return pos;
     }
     checkLength(chunk[pos]!, len);
-    const body = Buffer.allocUnsafe(len);
+    const body =
+      this.reuse && len <= REUSED_BODY_BYTES
+        ? (this.scratch ??= Buffer.allocUnsafeSlow(REUSED_BODY_BYTES)).subarray(0, len)
+        : Buffer.allocUnsafe(len);
     chunk.copy(body, 0, pos, chunk.length);
     this.body = body;
     this.bodyFilled = avail;

@@ -161,3 +161,47 @@ test('a handler that throws kills the decoder too', () => {
   }), (e) => e === boom);
   assert.throws(() => dec.push(hex('00000001 01')), (e) => e === boom);
 });
+
+/** Messages with their buffers copied, as a `reuse` caller must do before its handler returns. */
+function copied(m: Message): Message {
+  const c = { ...m } as Record<string, unknown>;
+  for (const k of ['block', 'bits', 'payload']) if (Buffer.isBuffer(c[k])) c[k] = Buffer.from(c[k] as Buffer);
+  return c as unknown as Message;
+}
+
+test('property (reuse): the same messages however the stream is cut, copied while the handler runs', () => {
+  fc.assert(
+    fc.property(fc.array(messageArb, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), (msgs, at) => {
+      const stream = Buffer.concat(msgs.map(encodeMessage));
+      const dec = new FrameDecoder({ reuse: true });
+      const got: Message[] = [];
+      for (const c of cut(stream, at)) dec.feed(c, (m) => got.push(copied(m)));
+      assert.deepEqual(got, msgs);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('reuse: blocks that straddle chunks share one buffer instead of a new one each', () => {
+  const frames = [1, 2, 3].map((i) => encodeMessage({ type: 'piece', index: i, begin: 0, block: Buffer.alloc(16384, i) }));
+  const stream = Buffer.concat(frames);
+  const chunks = cut(stream, [5000, 20000, 40000]);
+  const seen: Buffer[] = [];
+  const plain = countAllocs(16384, () => {
+    const dec = new FrameDecoder();
+    for (const c of chunks) dec.feed(c, (m) => m.type === 'piece' && seen.push(m.block));
+  });
+  const views: Buffer[] = [];
+  const reused = countAllocs(16384, () => {
+    const dec = new FrameDecoder({ reuse: true });
+    for (const c of chunks) dec.feed(c, (m) => {
+      if (m.type !== 'piece') return;
+      assert.ok(m.block.every((x) => x === m.index), `piece ${m.index} intact while the handler runs`);
+      views.push(m.block);
+    });
+  });
+  assert.equal(views.length, 3);
+  assert.equal(plain, 3, 'without reuse each straddling frame gets its own buffer');
+  assert.equal(reused, 0, 'with reuse none (the shared one comes from allocUnsafeSlow, once)');
+  assert.equal(views[0]!.buffer, views[2]!.buffer, 'the straddling frames share memory');
+});
