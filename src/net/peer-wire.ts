@@ -52,7 +52,7 @@ export interface PeerWireOptions {
   idleTimeoutMs?: number;
   /** Send a keep-alive after this long without sending anything. Default 100 s. */
   keepAliveMs?: number;
-  /** send() returns false once this many bytes wait in the socket. Default 256 KiB. */
+  /** send() returns false once this many bytes wait in the socket. Default 1 MiB. */
   writeHighWaterMark?: number;
   /** Largest frame accepted from the remote. Default 1 MiB + 13. */
   maxFrame?: number;
@@ -84,7 +84,9 @@ export const PEER_WIRE_DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 120_000,
   keepAliveMs: 100_000,
-  writeHighWaterMark: 256 * 1024,
+  // 'drain' comes only once the buffer is empty: with 256 KiB the socket ran dry between
+  // refills, and libtorrent took 3.7-4.5 s for 1 GiB from us against 3.6-3.9 s with 1 MiB
+  writeHighWaterMark: 1024 * 1024,
 } as const;
 
 /**

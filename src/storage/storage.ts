@@ -126,11 +126,15 @@ export class PieceStorage {
     if (!this.layout.inPiece(index, begin, length)) {
       throw new RangeError(`range ${begin}+${length} is not inside piece ${index}`);
     }
-    const out = Buffer.alloc(length); // zeros: padding needs no read
+    // not zeroed (a seeder reads a GiB this way): padding by hand, the rest by reads checked for length
+    const out = Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     for (const s of this.layout.spans(index, begin, length)) {
       const d = this.dest[s.file];
-      if (d === 'pad') continue;
+      if (d === 'pad') {
+        out.fill(0, s.rangeOffset, s.rangeOffset + s.length);
+        continue;
+      }
       if (d === 'part') {
         jobs.push(this.partFile.read(index, out, s.rangeOffset, begin + s.rangeOffset, s.length));
         continue;

@@ -67,7 +67,8 @@ export const DEFAULT_LIMITS: TorrentLimits = {
   // above maxPipeline (ours) and libtorrent's 500: a full queue rejects, and rejects count as violations
   maxQueuedRequests: 1024,
   maxViolations: 64,
-  maxSendBuffer: 1024 * 1024,
+  // twice the wire's high-water mark (1 MiB), where blocks stop
+  maxSendBuffer: 2 * 1024 * 1024,
   uploadSlots: 4,
   chokeIntervalMs: 10_000,
   optimisticIntervalMs: 30_000,
