@@ -1,7 +1,11 @@
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { PAGE_BYTES, startsOnPage } from '../util/aligned.js';
 import { StorageError, errorMessage } from '../util/errors.js';
+import { logger } from '../util/log.js';
+import { ReadGovernor } from './read-governor.js';
+
+const log = logger('storage:fs');
 
 /**
  * The file operations storage needs, behind one small interface so tests can inject a
@@ -91,6 +95,9 @@ function directOk(bufs: readonly Buffer[], position: number): boolean {
   return true;
 }
 
+/** Shared by every file: one slow (uncached) read anywhere means the disk is cold. */
+const readGovernor = new ReadGovernor();
+
 class NodeHandle implements FsHandle {
   /**
    * A second descriptor with O_DIRECT, opened at the first aligned write: a verified piece
@@ -112,6 +119,13 @@ class NodeHandle implements FsHandle {
     if (!writable || O_DIRECT === 0) this.direct = null;
   }
   async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const t0 = performance.now();
+    if (readGovernor.syncAllowed(t0)) {
+      const n = readSync(this.fh.fd, buf, offset, length, position);
+      const t1 = performance.now();
+      if (readGovernor.record(t1 - t0, length, t1)) log('a read of %d bytes took %d ms: the thread pool reads for a while', length, Math.round(t1 - t0));
+      return n;
+    }
     return (await this.fh.read(buf, offset, length, position)).bytesRead;
   }
   async write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
