@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { lastAtMost } from '../util/search.js';
 
 /**
  * The synchronous hashing loop shared by the worker threads and the small-input path on
@@ -186,14 +187,6 @@ export class RunHasher {
   }
 
   private findSource(offset: number): number {
-    const s = this.starts;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtMost(this.starts, offset);
   }
 }

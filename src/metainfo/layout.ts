@@ -3,6 +3,7 @@
  * which file spans a piece covers. Offsets are plain numbers (safe up to 2^53), so files
  * over 4 GiB are fine.
  */
+import { lastAtMost } from '../util/search.js';
 
 export const DEFAULT_BLOCK_LENGTH = 16 * 1024;
 
@@ -151,14 +152,6 @@ export class PieceLayout {
 
   /** Index of the non-empty file holding byte `offset`. */
   private findFile(offset: number): number {
-    const s = this.starts;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.startFile[lo] ?? this.files.length;
+    return this.startFile[lastAtMost(this.starts, offset)] ?? this.files.length;
   }
 }
