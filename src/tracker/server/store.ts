@@ -103,7 +103,10 @@ export class SwarmStore {
     if (a.event === 'stopped') {
       const gone = swarm?.byKey.get(key);
       if (gone) this.remove(swarm!, gone);
-      return this.answer(swarm);
+      const ans = this.answer(swarm);
+      // no peers for a leaving peer, but the answer keeps its shape
+      if (opts.records === true) ans.peers = [];
+      return ans;
     }
     if (!swarm) {
       if (this.swarms.size >= this.limits.maxTorrents) return { ok: false, reason: 'tracker is full: too many torrents' };

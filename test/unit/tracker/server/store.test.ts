@@ -232,3 +232,17 @@ test('a peer block keeps entries contiguous and gives memory back when it shrink
   // the two left are intact and where their slots say
   for (const { slot, i } of slots.slice(998)) assert.equal(b.slice(slot.index, slot.index + 1).readUInt32BE(0), i);
 });
+
+test('a stopped announce asked for records gets an empty list of them, like any answer (found by the http-query fuzzer)', () => {
+  const s = new SwarmStore(60_000);
+  s.announce(ann(1, 5), v4, 0, rec);
+  s.announce(ann(2, 5), v4, 0, rec);
+  for (const port of [2, 9]) {
+    const a = s.announce(ann(port, 5, { event: 'stopped' }), v4, 0, rec);
+    assert.ok(a.ok);
+    assert.equal(a.count, 0);
+    assert.deepEqual(a.peers, [], `stopped from ${port === 2 ? 'a known' : 'an unknown'} peer`);
+  }
+  const plain = s.announce(ann(1, 5, { event: 'stopped' }), v4, 0);
+  assert.ok(plain.ok && plain.peers === undefined, 'no records unless asked for');
+});
