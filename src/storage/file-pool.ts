@@ -74,12 +74,7 @@ export class FilePool {
   write(rel: readonly string[], buf: Buffer, offset: number, length: number, position: number): Promise<void> {
     return this.use(rel, true, 'writing', async (h, e) => {
       e.dirty = true;
-      let done = 0;
-      while (done < length) {
-        const n = await h.write(buf, offset + done, length - done, position + done);
-        if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-        done += n;
-      }
+      await writeAll(h, buf, offset, length, position);
     });
   }
 
@@ -95,18 +90,13 @@ export class FilePool {
       while (rest.length > 0) {
         if (!h.writev || rest.length === 1) {
           const b = rest[0]!;
-          let done = 0;
-          while (done < b.length) {
-            const n = await h.write(b, done, b.length - done, pos + done);
-            if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-            done += n;
-          }
+          await writeAll(h, b, 0, b.length, pos);
           pos += b.length;
           rest = rest.slice(1);
           continue;
         }
         let n = await h.writev(rest, pos);
-        if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        if (n <= 0) throw noProgress();
         pos += n;
         // drop what was written; a partly written buffer goes on from where it stopped
         let k = 0;
@@ -305,5 +295,18 @@ export class FilePool {
     } finally {
       this.releaseSlot();
     }
+  }
+}
+
+function noProgress(): Error {
+  return Object.assign(new Error('write made no progress'), { code: 'EIO' });
+}
+
+/** buf[offset, offset+length) to `position`, looping over short writes. */
+async function writeAll(h: FsHandle, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const n = await h.write(buf, offset + done, length - done, position + done);
+    if (n <= 0) throw noProgress();
+    done += n;
   }
 }

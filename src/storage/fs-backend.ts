@@ -128,14 +128,9 @@ class NodeHandle implements FsHandle {
     }
     return (await this.fh.read(buf, offset, length, position)).bytesRead;
   }
-  async write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-    const view = buf.subarray(offset, offset + length);
-    const d = directOk([view], position) ? await this.directHandle() : null;
-    if (d) {
-      const n = await this.orBuffered(d.write(view, 0, length, position));
-      if (n !== undefined) return n.bytesWritten;
-    }
-    return (await this.fh.write(buf, offset, length, position)).bytesWritten;
+  write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    // one buffer is a pwritev of one: the direct-or-buffered choice lives in writev
+    return this.writev([buf.subarray(offset, offset + length)], position);
   }
   async writev(bufs: readonly Buffer[], position: number): Promise<number> {
     const d = directOk(bufs, position) ? await this.directHandle() : null;

@@ -126,30 +126,7 @@ export class PieceStorage {
     if (!this.layout.inPiece(index, begin, length)) {
       throw new RangeError(`range ${begin}+${length} is not inside piece ${index}`);
     }
-    // not zeroed (a seeder reads a GiB this way): padding by hand, the rest by reads checked for length
-    const out = Buffer.allocUnsafe(length);
-    const jobs: Promise<void>[] = [];
-    for (const s of this.layout.spans(index, begin, length)) {
-      const d = this.dest[s.file];
-      if (d === 'pad') {
-        out.fill(0, s.rangeOffset, s.rangeOffset + s.length);
-        continue;
-      }
-      if (d === 'part') {
-        jobs.push(this.partFile.read(index, out, s.rangeOffset, begin + s.rangeOffset, s.length));
-        continue;
-      }
-      const path = this.layout.files[s.file]!.path;
-      jobs.push(
-        this.pool.read(path, out, s.rangeOffset, s.length, s.fileOffset).then((n) => {
-          if (n !== s.length) {
-            throw new StorageError('SHORT_READ', `file "${this.pool.display(path)}" is shorter than expected (reading piece ${index})`);
-          }
-        }),
-      );
-    }
-    await settleAll(jobs);
-    return out;
+    return this.readRange(this.layout.pieceOffset(index) + begin, length, `piece ${index}`);
   }
 
   /** The whole piece `index`. */
@@ -167,7 +144,15 @@ export class PieceStorage {
     const last = first + count - 1;
     const start = this.layout.pieceOffset(first);
     const length = this.layout.pieceOffset(last) + this.layout.pieceSize(last) - start;
-    // every byte is filled below or the read fails: padding by hand, the rest by reads checked for length
+    return this.readRange(start, length, `pieces ${first}-${last}`);
+  }
+
+  /**
+   * Bytes [start, start+length) of the torrent, one read per file span. Not zeroed (a
+   * seeder reads a GiB this way): padding is filled by hand, the rest by reads checked for
+   * length, so every byte is set or the read fails. `what` names the pieces in errors.
+   */
+  private async readRange(start: number, length: number, what: string): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     const pieceLength = this.layout.pieceLength;
@@ -180,8 +165,8 @@ export class PieceStorage {
       if (d === 'part') {
         // the part file keeps whole pieces apart: one read per piece of the span
         for (let at = s.rangeOffset; at < s.rangeOffset + s.length; ) {
-          const index = first + Math.floor(at / pieceLength);
-          const begin = at - (index - first) * pieceLength;
+          const index = Math.floor((start + at) / pieceLength);
+          const begin = start + at - index * pieceLength;
           const n = Math.min(s.rangeOffset + s.length - at, this.layout.pieceSize(index) - begin);
           jobs.push(this.partFile.read(index, out, at, begin, n));
           at += n;
@@ -192,7 +177,7 @@ export class PieceStorage {
       jobs.push(
         this.pool.read(path, out, s.rangeOffset, s.length, s.fileOffset).then((n) => {
           if (n !== s.length) {
-            throw new StorageError('SHORT_READ', `file "${this.pool.display(path)}" is shorter than expected (reading pieces ${first}-${last})`);
+            throw new StorageError('SHORT_READ', `file "${this.pool.display(path)}" is shorter than expected (reading ${what})`);
           }
         }),
       );
