@@ -2,10 +2,10 @@ import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { haveCommand } from '../helpers/interop.js';
 import { swarmEntry } from '../helpers/paths.js';
 import { run } from '../helpers/proc.js';
+import { envMiB, isMain, printResults } from './standalone.js';
 
 export interface BenchResult {
   name: string;
@@ -90,11 +90,5 @@ export async function benchCreate(opts: { sizeMiB?: number } = {}): Promise<Benc
   }
 }
 
-// Run directly: node dist/test/bench/create.js. Not when the test runner loads it (it
-// runs every .js file under test/ and sets NODE_TEST_CONTEXT in those processes).
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
-  const sizeMiB = Number(process.env.SWARM_BENCH_MIB ?? 1024);
-  for (const r of await benchCreate({ sizeMiB })) {
-    console.log(`${r.name.padEnd(40)} ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.note ?? ''}`);
-  }
-}
+// Run directly: node dist/test/bench/create.js
+if (isMain(import.meta.url)) printResults(await benchCreate({ sizeMiB: envMiB() }));

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { swarmEntry } from '../helpers/paths.js';
 import type { BenchResult } from './create.js';
 import { run } from '../helpers/proc.js';
 import { median, startupMs, timedDownload, type TimedRun } from '../helpers/restart-timing.js';
 import { MiB, writeRandomFile } from '../helpers/resume-tools.js';
+import { envMiB, isMain, printResults } from './standalone.js';
 
 const ROUNDS = 3;
 
@@ -62,10 +62,5 @@ export async function benchRestart(opts: { sizeMiB?: number } = {}): Promise<Ben
   }
 }
 
-// Run directly: node dist/test/bench/restart.js. Not when the test runner loads it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
-  const sizeMiB = Number(process.env.SWARM_BENCH_MIB ?? 1024);
-  for (const r of await benchRestart({ sizeMiB })) {
-    console.log(`${r.name.padEnd(40)} ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.note ?? ''}`);
-  }
-}
+// Run directly: node dist/test/bench/restart.js
+if (isMain(import.meta.url)) printResults(await benchRestart({ sizeMiB: envMiB() }));

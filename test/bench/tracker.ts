@@ -2,12 +2,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { encodeAnnounceRequest, encodeConnectRequest } from '../../src/tracker/protocol/udp.js';
 import { haveCommand } from '../helpers/interop.js';
 import { freePort } from '../helpers/net.js';
 import { swarmEntry } from '../helpers/paths.js';
 import { Proc } from '../helpers/proc.js';
+import { isMain } from './standalone.js';
 
 export interface BenchResult {
   name: string;
@@ -222,7 +222,7 @@ export async function benchTracker(opts: { seconds?: number } = {}): Promise<Ben
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !process.env.NODE_TEST_CONTEXT) {
+if (isMain(import.meta.url)) {
   const seconds = Number(process.env.SWARM_BENCH_SECONDS ?? 2);
   for (const r of await benchTracker({ seconds })) {
     console.log(`${r.name}: ${r.value} ${r.unit}${r.note ? ` (${r.note})` : ''}`);
