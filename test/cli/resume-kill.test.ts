@@ -47,8 +47,10 @@ test(`kill -9 at ${KILLS} random moments: every restart keeps what was verified,
   const target = join(out, 'big.bin');
   const args = ['download', torrent, '-o', out, '--peer', `127.0.0.1:${seeder.port}`, '--no-trackers', '--json'];
 
-  // five kill points, as fractions of the torrent, in random order of size; then a random delay
-  const fractions = Array.from({ length: KILLS }, () => 0.02 + Math.random() * 0.88).sort((a, b) => a - b);
+  // five kill points, as fractions of the torrent, in random order of size; then a random delay.
+  // The last point leaves at least a fifth of the torrent (about 4 s at RATE) so the kill
+  // lands before the run completes.
+  const fractions = Array.from({ length: KILLS }, () => 0.02 + Math.random() * 0.78).sort((a, b) => a - b);
   let uploadedBefore = 0;
   let diskBefore = 0;
   const rows: string[] = [];
@@ -79,8 +81,10 @@ test(`kill -9 at ${KILLS} random moments: every restart keeps what was verified,
       break;
     }
     const threshold = fractions[k]! * SIZE;
-    await run.waitFor((e) => e.event === 'progress' && (e.doneBytes as number) >= threshold, 60_000);
-    await sleep(Math.random() * 1000);
+    const reached = await run.waitFor((e) => e.event === 'progress' && (e.doneBytes as number) >= threshold, 60_000);
+    // at most a quarter of the time the rest would take at RATE, and never over a second
+    const restMs = ((SIZE - (reached.e.doneBytes as number)) / (RATE * MiB)) * 1000;
+    await sleep(Math.random() * Math.min(1000, restMs / 4));
     assert.ok(run.proc.running, `run ${k + 1} ended before its kill:\n${run.proc.stderr}`);
     process.kill(run.pid, 'SIGKILL');
     const exit = await run.proc.wait(10_000);
