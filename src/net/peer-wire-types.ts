@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ObfuscationOptions } from './obfuscation.js';
 import type { Handshake } from '../wire/handshake.js';
 import type { Message } from '../wire/messages.js';
 
@@ -37,6 +38,8 @@ export interface PeerWireOptions {
   writeHighWaterMark?: number;
   /** Largest frame accepted from the remote. Default 1 MiB + 13. */
   maxFrame?: number;
+  /** Message Stream Encryption: accepted (incoming) or opened with (outgoing). Default: plain only. */
+  obfuscation?: ObfuscationOptions;
 }
 
 /**

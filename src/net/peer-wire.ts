@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { Liveness } from './liveness.js';
+import { Obfuscation } from './obfuscation.js';
 import { PEER_WIRE_DEFAULTS, type AcceptHandshake, type PeerWireEvents, type PeerWireOptions } from './peer-wire-types.js';
 import { readTapOf } from './shared-reads.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
@@ -84,6 +85,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private liveness: Liveness | undefined;
   /** Chunks come from the shared read buffer (see shared-reads.ts): valid only during onData. */
   private readonly borrowed: boolean;
+  /** Message Stream Encryption under the handshake, when allowed (see obfuscation.ts). */
+  private layer: Obfuscation | undefined;
 
   constructor(opts: PeerWireOptions) {
     super();
@@ -126,7 +129,21 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
       if (socket.closed) process.nextTick(this.onSocketClose);
       return;
     }
-    if (this.direction === 'outgoing') this.write(this.ourHandshake(this.infoHash!));
+    if (this.direction === 'incoming') {
+      this.layer = Obfuscation.incoming(opts.obfuscation);
+    } else if (opts.obfuscation?.initiate) {
+      // our handshake rides inside the MSE handshake, as its initial payload
+      const { layer, opening } = Obfuscation.outgoing(opts.obfuscation, this.infoHash!, this.ourHandshake(this.infoHash!));
+      this.layer = layer;
+      this.writeRaw(opening);
+    } else {
+      this.write(this.ourHandshake(this.infoHash!));
+    }
+  }
+
+  /** 'none' for a plain connection; else the method its MSE handshake chose. */
+  get encryption(): 'none' | 'plaintext' | 'rc4' {
+    return this.layer?.method ?? 'none';
   }
 
   /** True once both handshakes are exchanged: send() may be used. */
@@ -177,10 +194,16 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.checkReady();
     const header = encodePieceHeader(index, begin, block.length);
     const socket = this.socket;
-    socket.cork();
-    socket.write(header);
-    socket.write(block);
-    socket.uncork();
+    const encrypt = this.layer?.encrypt;
+    if (encrypt) {
+      // the block belongs to the piece cache: cipher a copy
+      socket.write(encrypt.applyCopy(header, block));
+    } else {
+      socket.cork();
+      socket.write(header);
+      socket.write(block);
+      socket.uncork();
+    }
     this.bytesSent += PIECE_HEADER_LENGTH + block.length;
     this.payloadSent += block.length;
     return socket.writableLength < this.highWater;
@@ -232,6 +255,12 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   }
 
   private write(buf: Buffer): boolean {
+    const encrypt = this.layer?.encrypt;
+    return this.writeRaw(encrypt ? encrypt.applyCopy(buf) : buf);
+  }
+
+  /** Bytes as they go on the wire (the MSE handshake's own, or already ciphered). */
+  private writeRaw(buf: Buffer): boolean {
     this.bytesSent += buf.length;
     this.socket.write(buf);
     return this.socket.writableLength < this.highWater;
@@ -246,8 +275,18 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.bytesReceived += chunk.length;
     try {
       let rest: Buffer | null = chunk;
+      const layer = this.layer;
+      if (layer?.handshaking) {
+        const { data, send } = layer.unwrap(chunk);
+        if (send) this.writeRaw(send);
+        if (data === null || data.length === 0) return;
+        rest = data;
+      } else if (layer?.decrypt) {
+        // ours to change: a fresh chunk, or the shared read buffer
+        layer.decrypt.apply(chunk);
+      }
       if (this.remote === undefined) {
-        rest = this.readHandshake(chunk);
+        rest = this.readHandshake(rest);
         if (rest === null || rest.length === 0) return;
       }
       if (this.holding || this.listenerCount('message') === 0) {
@@ -311,7 +350,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     checkProtocolPrefix(this.handshakeBuf, this.handshakeFilled);
     if (this.handshakeFilled < HANDSHAKE_LENGTH) return null;
     const remote = parseHandshake(this.handshakeBuf);
-    if (this.direction === 'outgoing' && !remote.infoHash.equals(this.infoHash!)) {
+    const named = this.direction === 'outgoing' ? this.infoHash! : this.layer?.infoHash;
+    if (named && !remote.infoHash.equals(named)) {
       this.close('info-hash-mismatch');
       return null;
     }

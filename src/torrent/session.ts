@@ -98,6 +98,9 @@ export class Session {
         reserved: RESERVED,
         ...this.wireTimings(),
         accept: (h: Handshake) => (this.torrents.has(h.infoHash.toString('hex')) ? true : 'unknown torrent'),
+        // libtorrent, Transmission and others open with MSE by default; refused, they retry
+        // plain only after a second or more
+        obfuscation: { methods: { plaintext: true, rc4: true }, infoHashes: () => this.infoHashes() },
       }),
     );
     wire.once('handshake', (remote: Handshake) => {
@@ -109,17 +112,47 @@ export class Session {
     });
   }
 
-  /** Connects to a peer and exchanges handshakes for `infoHash`. */
+  private infoHashes(): Buffer[] {
+    return [...this.torrents.keys()].map((hex) => Buffer.from(hex, 'hex'));
+  }
+
+  /**
+   * Connects to a peer and exchanges handshakes for `infoHash`: plain first (every client
+   * takes it, and it costs nothing), then once more with MSE if the peer hung up on the
+   * plain handshake without a word (peers that require encryption do that).
+   */
   private async dial(addr: PeerAddress, infoHash: Buffer, signal: AbortSignal): Promise<Dialled> {
+    try {
+      return await this.dialOnce(addr, infoHash, signal, false);
+    } catch (err) {
+      if (!(err instanceof WireError && err.code === 'HANDSHAKE_REFUSED') || signal.aborted) throw err;
+      log('%s:%d hung up on a plain handshake: trying MSE', addr.host, addr.port);
+      return this.dialOnce(addr, infoHash, signal, true);
+    }
+  }
+
+  private async dialOnce(addr: PeerAddress, infoHash: Buffer, signal: AbortSignal, encrypted: boolean): Promise<Dialled> {
     // shared reads: the torrent copies each block into its piece at once (PieceAssembler)
     const socket = await connectPeer(addr.host, addr.port, { timeoutMs: this.limits.connectTimeoutMs, signal, sharedReads: true });
     const wire = this.track(
-      new PeerWire({ socket, direction: 'outgoing', peerId: this.peerId, infoHash, reserved: RESERVED, signal, ...this.wireTimings() }),
+      new PeerWire({
+        socket,
+        direction: 'outgoing',
+        peerId: this.peerId,
+        infoHash,
+        reserved: RESERVED,
+        signal,
+        ...this.wireTimings(),
+        ...(encrypted ? { obfuscation: { methods: { plaintext: true, rc4: true }, initiate: true } } : {}),
+      }),
     );
     return new Promise<Dialled>((resolve, reject) => {
       // 'self' gets its own code: the torrent forgets that address instead of retrying it
-      const onClose = (reason: string) =>
-        reject(new WireError(reason === 'self' ? 'SELF' : 'HANDSHAKE_FAILED', `handshake with ${addr.host}:${addr.port} failed: ${reason}`));
+      const onClose = (reason: string) => {
+        const silent = wire.bytesReceived === 0 && (reason === 'remote-closed' || reason === 'socket-error');
+        const code = reason === 'self' ? 'SELF' : silent && !encrypted ? 'HANDSHAKE_REFUSED' : 'HANDSHAKE_FAILED';
+        reject(new WireError(code, `handshake with ${addr.host}:${addr.port} failed: ${reason}`));
+      };
       wire.once('close', onClose);
       wire.once('handshake', (remote: Handshake) => {
         wire.off('close', onClose);

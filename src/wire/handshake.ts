@@ -68,6 +68,14 @@ export function checkProtocolPrefix(buf: Buffer, n: number): void {
   }
 }
 
+/** Whether the bytes so far (up to 20) are the start of a plain handshake's protocol header. */
+export function isProtocolPrefix(buf: Buffer): boolean {
+  const upto = Math.min(buf.length, 20);
+  if (upto > 0 && buf[0] !== PSTR.length) return false;
+  for (let i = 1; i < upto; i++) if (buf[i] !== PSTR[i - 1]) return false;
+  return true;
+}
+
 export function makeReserved(flags: ReservedFlags): Buffer {
   const r = Buffer.alloc(8);
   if (flags.extensionProtocol) r[5]! |= 0x10;

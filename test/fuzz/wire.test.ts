@@ -3,7 +3,9 @@ import { Bitfield } from '../../src/wire/bitfield.js';
 import { encodeExtendedHandshake } from '../../src/wire/extension.js';
 import { encodeHandshake, makeReserved } from '../../src/wire/handshake.js';
 import { encodeMessage, type Message } from '../../src/wire/messages.js';
+import { MseInitiator, MseResponder } from '../../src/wire/mse-handshake.js';
 import { fuzz } from '../helpers/fuzz.js';
+import { MSE_FUZZ_HASH, MSE_FUZZ_RANDOM } from './wire-targets.js';
 
 const targets = new URL('./wire-targets.js', import.meta.url).href;
 const infoHash = Buffer.alloc(20, 0x61);
@@ -58,5 +60,26 @@ test('fuzz: bitfields', async (t) => {
     module: targets,
     exportName: 'bitfield',
     seeds: [withCount(21, bf.toBuffer()), withCount(8, Buffer.from([0xff])), withCount(0, Buffer.alloc(0)), withCount(1000, Buffer.alloc(125, 0xaa))],
+  });
+});
+
+/** What an initiator sends the fixed-key responder: Ya, PadA, then step 3 with an initial payload. */
+function mseTranscript(provide: { plaintext: boolean; rc4: boolean }, after: Buffer): Buffer {
+  const a = new MseInitiator({ infoHash: MSE_FUZZ_HASH, provide, initialPayload: encodeHandshake({ infoHash: MSE_FUZZ_HASH, peerId }) });
+  const opening = a.start();
+  const b = new MseResponder({ infoHashes: () => [MSE_FUZZ_HASH], allow: { plaintext: true, rc4: true } }, MSE_FUZZ_RANDOM);
+  const yb = b.feed(opening).send!;
+  return Buffer.concat([opening, a.feed(yb).send!, after]);
+}
+
+test('fuzz: MSE handshakes into the responder', async (t) => {
+  await fuzz(t, 'wire-mse', {
+    module: targets,
+    exportName: 'mseResponder',
+    seeds: [
+      mseTranscript({ plaintext: true, rc4: true }, streams[0]!),
+      mseTranscript({ plaintext: false, rc4: true }, streams[1]!),
+      mseTranscript({ plaintext: true, rc4: false }, Buffer.alloc(0)),
+    ],
   });
 });

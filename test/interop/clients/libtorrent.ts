@@ -19,7 +19,8 @@ export interface LtStatus {
   downloaded?: number;
   failed?: number;
   connections?: number;
-  peers?: Array<{ ip: string; port: number; client: string; up: number; down: number }>;
+  /** enc: 'rc4' or 'plaintext' for a connection made by an MSE handshake, 'none' for a plain one. */
+  peers?: Array<{ ip: string; port: number; client: string; up: number; down: number; enc: 'rc4' | 'plaintext' | 'none' }>;
   port?: number;
   message?: string;
 }
@@ -33,8 +34,13 @@ export interface LtOptions {
   peers?: number[];
   /** Bytes per second. */
   uploadLimit?: number;
+  downloadLimit?: number;
+  /** Seconds between its status lines (default 0.5). */
+  every?: number;
   /** The script gives up by itself after this long. */
   timeoutSec?: number;
+  /** 'rc4': it speaks MSE with RC4 only (in and out), as a peer that requires encryption. */
+  encryption?: 'rc4';
 }
 
 /** libtorrent 2.0.8 through its Python binding, driven by py/lt_peer.py; stopped by PID when the test ends. */
@@ -43,12 +49,20 @@ export class LibtorrentPeer {
   private lines = 0;
   last: LtStatus | undefined;
   seeding = false;
+  /**
+   * How its connections that carried payload were made, over every status it printed (see
+   * LtStatus.peers; one still handshaking shows 'none').
+   */
+  readonly encryptions = new Set<string>();
 
   constructor(t: TestContext, opts: LtOptions) {
     const args = [LT_SCRIPT, '--torrent', opts.torrentFile, '--save', opts.dir, '--timeout', String(opts.timeoutSec ?? 240)];
     if (opts.seed) args.push('--seed');
     for (const p of opts.peers ?? []) args.push('--peer', String(p));
     if (opts.uploadLimit) args.push('--upload-limit', String(opts.uploadLimit));
+    if (opts.downloadLimit) args.push('--download-limit', String(opts.downloadLimit));
+    if (opts.every) args.push('--every', String(opts.every));
+    if (opts.encryption) args.push('--encryption', opts.encryption);
     // stdin is a pipe it watches: if this process dies, the script sees EOF and exits
     this.proc = new Proc(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     defer(t, () => this.stop());
@@ -60,6 +74,7 @@ export class LibtorrentPeer {
     for (; this.lines < all.length - 1; this.lines++) {
       const s = JSON.parse(all[this.lines]!) as LtStatus;
       if (s.event === 'seeding') this.seeding = true;
+      for (const p of s.peers ?? []) if (p.up > 0 || p.down > 0) this.encryptions.add(p.enc);
       if (s.event !== 'listening') this.last = s;
     }
   }

@@ -26,6 +26,9 @@ parser.add_argument("--save", required=True, help="save path (the data folder fo
 parser.add_argument("--seed", action="store_true", help="expect complete data and keep seeding")
 parser.add_argument("--peer", type=int, action="append", default=[], help="dial 127.0.0.1:PORT (repeatable)")
 parser.add_argument("--upload-limit", type=int, default=0, help="bytes per second, 0 = none")
+parser.add_argument("--download-limit", type=int, default=0, help="bytes per second, 0 = none")
+parser.add_argument("--encryption", choices=["default", "rc4"], default="default",
+                    help="rc4: MSE with RC4 on every byte, both ways, or no connection")
 parser.add_argument("--every", type=float, default=0.5)
 parser.add_argument("--timeout", type=float, default=300.0)
 args = parser.parse_args()
@@ -41,11 +44,20 @@ def pause(seconds):
 
 session = loopback_session(lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification)
 
+if args.encryption == "rc4":
+    session.apply_settings({
+        "out_enc_policy": lt.enc_policy.pe_forced,
+        "in_enc_policy": lt.enc_policy.pe_forced,
+        "allowed_enc_level": lt.enc_level.pe_rc4,
+    })
+
 info = lt.torrent_info(args.torrent)
 handle = session.add_torrent({"ti": info, "save_path": args.save})
 if args.upload_limit:
     # a torrent's own limit: the session-wide one exempts local peers, and every peer here is local
     handle.set_upload_limit(args.upload_limit)
+if args.download_limit:
+    handle.set_download_limit(args.download_limit)
 
 
 def emit(event, **extra):
@@ -62,6 +74,9 @@ def status():
             "client": p.client.decode("latin1") if isinstance(p.client, bytes) else str(p.client),
             "up": p.total_upload,
             "down": p.total_download,
+            # how the connection was made: MSE with RC4, MSE then plain bytes, or plain
+            "enc": "rc4" if p.flags & lt.peer_info.rc4_encrypted
+            else "plaintext" if p.flags & lt.peer_info.plaintext_encrypted else "none",
         })
     return {
         "state": str(s.state),
