@@ -16,7 +16,7 @@ export type { Magnet } from './metainfo/magnet.js';
 export { createTorrent } from './metainfo/create.js';
 export { PieceLayout } from './metainfo/layout.js';
 export { Session, makePeerId } from './torrent/session.js';
-export type { SessionOptions } from './torrent/session.js';
+export type { EncryptionMode, SessionOptions } from './torrent/session.js';
 export { Torrent } from './torrent/torrent.js';
 export type { TorrentOptions, TorrentStats, TorrentPhase } from './torrent/torrent.js';
 export { DEFAULT_LIMITS } from './torrent/defaults.js';

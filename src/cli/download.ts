@@ -7,7 +7,8 @@ import { errorMessage, SwarmError, UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parsePositive, parseRate } from './args.js';
 import { formatBytes, formatDuration, formatRate, type OutputMode, outputMode, printable, printJson } from './output.js';
 import { parseSelect } from './select.js';
-import { addTorrent, openSession, type Outcome, TorrentRun } from './torrent-run.js';
+import type { EncryptionMode } from '../torrent/session.js';
+import { addTorrent, ENCRYPTION_OPTION, openSession, type Outcome, TorrentRun } from './torrent-run.js';
 import { shareRatio, TorrentLive } from './torrent-progress.js';
 
 interface Flags {
@@ -24,6 +25,7 @@ interface Flags {
   downloadLimit?: number;
   recheck?: boolean;
   trackers: boolean;
+  encryption: EncryptionMode;
   json?: boolean;
   quiet?: boolean;
 }
@@ -48,6 +50,7 @@ export function registerDownload(program: Command): void {
     .addOption(new Option('--upload-limit <rate>', 'bytes per second: 500k, 1M, 2G (powers of 1024; 0: no limit)').argParser((v) => parseRate('--upload-limit', v)))
     .addOption(new Option('--download-limit <rate>', 'bytes per second: 500k, 1M, 2G (powers of 1024; 0: no limit)').argParser((v) => parseRate('--download-limit', v)))
     .option('--recheck', 'hash the data on disk again instead of trusting the resume file')
+    .addOption(ENCRYPTION_OPTION())
     .option('--no-trackers', "do not announce to the torrent's trackers: only --peer peers")
     .option('--json', 'NDJSON events on stdout, one object per line')
     .option('-q, --quiet', 'print nothing but errors')
@@ -69,7 +72,7 @@ async function runDownload(target: string, given: Flags): Promise<void> {
   }
   const seedAfter = !!(flags.seed || flags.seedRatio || flags.seedTime);
   const mode = outputMode(flags);
-  const opened = await openSession({ host: flags.bind, port: flags.port ?? 0, fallback: false, explicit: flags.port !== undefined });
+  const opened = await openSession({ host: flags.bind, port: flags.port ?? 0, fallback: false, explicit: flags.port !== undefined, encryption: flags.encryption });
   const torrent = await addTorrent(opened.session, {
     metainfo: m,
     root: dir,

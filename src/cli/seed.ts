@@ -8,7 +8,8 @@ import { UsageError } from '../util/errors.js';
 import { collectPeer, formatHostPort, type HostPort, parseBind, parsePort, parseRate } from './args.js';
 import { MAGNET_UNSUPPORTED } from './download.js';
 import { formatBytes, outputMode } from './output.js';
-import { addTorrent, openSession, type Outcome, TorrentRun } from './torrent-run.js';
+import type { EncryptionMode } from '../torrent/session.js';
+import { addTorrent, ENCRYPTION_OPTION, openSession, type Outcome, TorrentRun } from './torrent-run.js';
 import { TorrentLive } from './torrent-progress.js';
 
 interface Flags {
@@ -19,6 +20,7 @@ interface Flags {
   recheck?: boolean;
   peer?: HostPort[];
   trackers: boolean;
+  encryption: EncryptionMode;
   json?: boolean;
   quiet?: boolean;
 }
@@ -38,6 +40,7 @@ export function registerSeed(program: Command): void {
     .option('--recheck', 'hash all the data instead of trusting the resume file from an earlier run')
     .option('--partial', 'seed the pieces that verify when some of the data does not match')
     .addOption(new Option('--peer <host:port>', 'a peer to connect to (one that cannot connect to us); repeatable').argParser(collectPeer))
+    .addOption(ENCRYPTION_OPTION())
     .option('--no-trackers', "do not announce to the torrent's trackers")
     .option('--json', 'NDJSON events on stdout, one object per line')
     .option('-q, --quiet', 'print nothing but errors')
@@ -79,7 +82,7 @@ async function runSeed(torrentPath: string, path: string, flags: Flags): Promise
   const m = await loadTorrentFile(t.path);
   const loc = await locateData(m, path);
   const mode = outputMode(flags);
-  const opened = await openSession({ host: flags.bind, port: flags.port ?? DEFAULT_SEED_PORT, fallback: flags.port === undefined, explicit: flags.port !== undefined });
+  const opened = await openSession({ host: flags.bind, port: flags.port ?? DEFAULT_SEED_PORT, fallback: flags.port === undefined, explicit: flags.port !== undefined, encryption: flags.encryption });
   const torrent = await addTorrent(opened.session, {
     metainfo: m,
     root: loc.root,

@@ -1,4 +1,5 @@
-import { Session } from '../torrent/session.js';
+import { Option } from 'commander';
+import { ENCRYPTION_MODES, Session, type EncryptionMode } from '../torrent/session.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TorrentLimits } from '../torrent/defaults.js';
 import { errorMessage, isSwarmError, UsageError } from '../util/errors.js';
@@ -31,9 +32,9 @@ export interface OpenedSession {
  * A session listening for peers. `fallback`: when the port is taken, listen on any free
  * port instead (for a default port; a port the user asked for is an error).
  */
-export async function openSession(o: { host: string; port: number; fallback: boolean; explicit: boolean }): Promise<OpenedSession> {
+export async function openSession(o: { host: string; port: number; fallback: boolean; explicit: boolean; encryption: EncryptionMode }): Promise<OpenedSession> {
   const limits = CLI_LIMITS;
-  let session = new Session({ host: o.host, port: o.port, limits });
+  let session = new Session({ host: o.host, port: o.port, limits, encryption: o.encryption });
   try {
     const a = await session.listen();
     return { session, host: a.host, port: a.port, fellBack: false };
@@ -45,10 +46,19 @@ export async function openSession(o: { host: string; port: number; fallback: boo
       throw err;
     }
   }
-  session = new Session({ host: o.host, port: 0, limits });
+  session = new Session({ host: o.host, port: 0, limits, encryption: o.encryption });
   const a = await session.listen();
   return { session, host: a.host, port: a.port, fellBack: true };
 }
+
+/** --encryption, the same for download and seed. */
+export const ENCRYPTION_OPTION = (): Option =>
+  new Option(
+    '--encryption <mode>',
+    'Message Stream Encryption: allow (dial plain, answer MSE or plain), require (MSE with RC4 only, both ways), off (plain only)',
+  )
+    .choices(ENCRYPTION_MODES)
+    .default('allow');
 
 /** session.add, closing the session if the torrent cannot be set up (a bad path in it, say). */
 export async function addTorrent(session: Session, opts: Parameters<Session['add']>[0]): Promise<Torrent> {

@@ -1,3 +1,4 @@
+import { WireError } from '../util/errors.js';
 import { isProtocolPrefix } from '../wire/handshake.js';
 import { MseInitiator, MseResponder, type CryptoMethod, type MseMethods } from '../wire/mse-handshake.js';
 import type { Rc4 } from '../wire/rc4.js';
@@ -13,6 +14,8 @@ export interface ObfuscationOptions {
   infoHashes?: () => Iterable<Buffer>;
   /** Outgoing: open with the MSE handshake instead of the plain one. */
   initiate?: boolean;
+  /** Incoming: refuse a plain handshake (the peer must use MSE). */
+  required?: boolean;
 }
 
 /** The 20 bytes every plain handshake starts with: fewer leave the choice open. */
@@ -70,6 +73,7 @@ export class Obfuscation {
           return { data: null };
         }
         this.sniffed = undefined;
+        if (this.opts.required) throw new WireError('ENCRYPTION_REQUIRED', 'a plain handshake, and we require encryption');
         return { data: sniffed };
       }
       this.sniffed = undefined;

@@ -22,7 +22,17 @@ export interface SessionOptions {
   peerId?: Buffer;
   /** Timings for the wire (tests shorten them). */
   limits?: Partial<TorrentLimits>;
+  /** Message Stream Encryption (see EncryptionMode). Default 'allow'. */
+  encryption?: EncryptionMode;
 }
+
+/**
+ * 'allow': dial plain (and again with MSE if the peer hangs up on that), answer MSE or
+ * plain, plain bytes after an MSE handshake when the peer offers them. 'require': MSE
+ * with RC4 only, both ways. 'off': plain handshakes only.
+ */
+export type EncryptionMode = 'allow' | 'require' | 'off';
+export const ENCRYPTION_MODES: readonly EncryptionMode[] = ['allow', 'require', 'off'];
 
 /** Azureus-style peer id: -SW0100- and 12 random bytes. */
 export function makePeerId(): Buffer {
@@ -40,6 +50,7 @@ const RESERVED = makeReserved({ fast: true });
 export class Session {
   readonly peerId: Buffer;
   readonly limits: TorrentLimits;
+  readonly encryption: EncryptionMode;
   private readonly listener: PeerListener;
   private readonly torrents = new Map<string, Torrent>();
   private readonly udp = new UdpTrackerClient();
@@ -48,6 +59,7 @@ export class Session {
   constructor(private readonly opts: SessionOptions = {}) {
     this.peerId = opts.peerId ?? makePeerId();
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.encryption = opts.encryption ?? 'allow';
     this.listener = new PeerListener({
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 0,
@@ -100,7 +112,9 @@ export class Session {
         accept: (h: Handshake) => (this.torrents.has(h.infoHash.toString('hex')) ? true : 'unknown torrent'),
         // libtorrent, Transmission and others open with MSE by default; refused, they retry
         // plain only after a second or more
-        obfuscation: { methods: { plaintext: true, rc4: true }, infoHashes: () => this.infoHashes() },
+        ...(this.encryption === 'off'
+          ? {}
+          : { obfuscation: { methods: this.methods(), infoHashes: () => this.infoHashes(), required: this.encryption === 'require' } }),
       }),
     );
     wire.once('handshake', (remote: Handshake) => {
@@ -110,6 +124,11 @@ export class Session {
       const addr = { host: wire.remoteAddress, port: wire.remotePort };
       t.attachIncoming(wire, addr, remote.peerId, supportsFastExtension(remote.reserved));
     });
+  }
+
+  /** What we accept or offer after an MSE handshake. */
+  private methods(): { plaintext: boolean; rc4: boolean } {
+    return { plaintext: this.encryption !== 'require', rc4: true };
   }
 
   private infoHashes(): Buffer[] {
@@ -122,10 +141,12 @@ export class Session {
    * plain handshake without a word (peers that require encryption do that).
    */
   private async dial(addr: PeerAddress, infoHash: Buffer, signal: AbortSignal): Promise<Dialled> {
+    if (this.encryption === 'require') return this.dialOnce(addr, infoHash, signal, true);
     try {
       return await this.dialOnce(addr, infoHash, signal, false);
     } catch (err) {
-      if (!(err instanceof WireError && err.code === 'HANDSHAKE_REFUSED') || signal.aborted) throw err;
+      const refused = err instanceof WireError && err.code === 'HANDSHAKE_REFUSED';
+      if (!refused || this.encryption === 'off' || signal.aborted) throw err;
       log('%s:%d hung up on a plain handshake: trying MSE', addr.host, addr.port);
       return this.dialOnce(addr, infoHash, signal, true);
     }
@@ -143,7 +164,7 @@ export class Session {
         reserved: RESERVED,
         signal,
         ...this.wireTimings(),
-        ...(encrypted ? { obfuscation: { methods: { plaintext: true, rc4: true }, initiate: true } } : {}),
+        ...(encrypted ? { obfuscation: { methods: this.methods(), initiate: true } } : {}),
       }),
     );
     return new Promise<Dialled>((resolve, reject) => {

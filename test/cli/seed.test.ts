@@ -156,3 +156,25 @@ test('seeding leaves the data as it is: a file longer than the torrent says keep
   assert.equal(code, 130);
   assert.ok(readFileSync(path).equals(before), 'the file was changed by seeding it');
 });
+
+test('--encryption: a seed that requires it serves a default download (plain refused, MSE with RC4 follows) and refuses one with it off', async (t) => {
+  const dir = tempDir(t);
+  const data = writeFiles(join(dir, 'd'), { 'enc.bin': 300 * KiB });
+  const torrent = await createTorrent(join(dir, 'd', 'enc.bin'), join(dir, 'enc.torrent'));
+  const s = await startSeeder(t, torrent, join(dir, 'd'), ['--no-trackers', '--encryption', 'require']);
+  const out = join(dir, 'out');
+  const r = await runSwarm(['download', torrent, '-o', out, '--peer', `127.0.0.1:${s.port}`, '--no-trackers', '-q'], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(sameBytes(join(out, 'enc.bin'), data['enc.bin']!));
+  // off: the plain handshake is refused and no MSE follows, so nothing arrives in 3 s
+  const never = join(dir, 'never');
+  const p = startSwarm(['download', torrent, '-o', never, '--peer', `127.0.0.1:${s.port}`, '--no-trackers', '--json', '--encryption', 'off']);
+  t.after(() => p.stop('SIGKILL'));
+  await new Promise((res) => setTimeout(res, 3000));
+  assert.ok(p.running, 'still waiting for a peer');
+  const progress = ndjson(p.stdout).filter((e) => e.event === 'progress');
+  assert.ok(progress.length > 0 && progress.every((e) => e.doneBytes === 0), p.stdout);
+  const bad = await runSwarm(['seed', torrent, join(dir, 'd'), '--encryption', 'sometimes', '--port', '0', '--no-trackers']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /'sometimes' is invalid. Allowed choices are allow, require, off/);
+});

@@ -6,7 +6,7 @@ import { createTorrent } from '../../src/metainfo/create.js';
 import { PieceLayout } from '../../src/metainfo/layout.js';
 import type { Metainfo } from '../../src/metainfo/metainfo.js';
 import type { TorrentLimits } from '../../src/torrent/defaults.js';
-import { Session } from '../../src/torrent/session.js';
+import { Session, type EncryptionMode } from '../../src/torrent/session.js';
 import type { Torrent, TorrentOptions } from '../../src/torrent/torrent.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -54,8 +54,9 @@ export async function startPeer(
   root: string,
   extra: Partial<Omit<TorrentOptions, 'metainfo' | 'root' | 'peerId' | 'port' | 'dial'>> = {},
   limits: Partial<TorrentLimits> = FAST,
+  encryption?: EncryptionMode,
 ): Promise<Peer> {
-  const session = new Session({ limits });
+  const session = new Session({ limits, ...(encryption ? { encryption } : {}) });
   // after-hooks run in the order they were added, so the folder (made before this peer)
   // is already gone when the session closes and saves its resume file: remove it again
   t.after(async () => {
