@@ -36,9 +36,9 @@ export interface PickerOptions {
   /**
    * Pieces are grouped into aligned extents of this many bytes; once rarest first has
    * chosen a piece for a peer, that peer goes on with the equally rare pieces of the same
-   * extent, in order. Small pieces then arrive as runs that are adjacent on disk (one write
-   * for many pieces here, one read for many at the seeder). Pieces of this size or more are
-   * picked one by one as before. Default 1 MiB; 0 turns it off.
+   * extent, in order. Pieces then arrive as runs that are adjacent on disk (one write for
+   * many pieces here, one read for many at the seeder). Pieces of this size or more are
+   * picked one by one. Default 4 MiB (libtorrent's extent too); 0 turns it off.
    */
   extentBytes?: number;
 }

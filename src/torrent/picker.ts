@@ -2,8 +2,8 @@
  * PiecePicker: which blocks to ask which peer for. Pure: values in, values out, time
  * passed in. Partial pieces first (the piece a peer was already filling before all
  * others), then new pieces rarest first with random ties (the first few at random),
- * and endgame duplicates once nothing is free. Small pieces are taken in runs: rarest
- * first picks an extent (1 MiB), then the peer gets its equally rare pieces in order.
+ * and endgame duplicates once nothing is free. Pieces are taken in runs: rarest
+ * first picks an extent (4 MiB), then the peer gets its equally rare pieces in order.
  *
  * Costs: per block O(1); a new piece is found in the availability groups of Rarity,
  * and when a peer lacks most of the rarest pieces, from a short cached rarest list built
@@ -25,8 +25,11 @@ const HAVE = 3;
 
 /** Finished Partials kept for reuse. */
 const POOL_SIZE = 64;
-/** See PickerOptions.extentBytes. */
-const DEFAULT_EXTENT_BYTES = 1024 * 1024;
+/**
+ * See PickerOptions.extentBytes. 1 MiB pieces at random meant 1 MiB O_DIRECT writes to
+ * random places: 2.5-3.0 s of writing per GiB here; in runs of four, 1.5-1.8 s.
+ */
+const DEFAULT_EXTENT_BYTES = 4 * 1024 * 1024;
 /** Cap on pieces per extent, so following one costs a bounded number of probes with tiny pieces. */
 const MAX_EXTENT_PIECES = 256;
 /** A torrent has at least this many extents, so peers still spread over a small one at random. */

@@ -5,7 +5,7 @@ import { all, layoutOf, seeded } from './picker-helpers.js';
 
 /**
  * Extents: rarest first chooses where to go, then a peer takes the equally rare pieces of
- * that 1 MiB extent in order, so small pieces arrive as runs adjacent on disk.
+ * that 4 MiB extent in order, so pieces arrive as runs adjacent on disk.
  */
 
 const KiB = 1024;
@@ -49,35 +49,48 @@ function runs(picks: number[]): number[] {
   return out;
 }
 
-test('16 KiB pieces from a seed: after the first random ones, whole 1 MiB extents in order', () => {
-  const layout = layoutOf(64 * MiB, 16 * KiB); // 4096 pieces, 64 per extent
+test('16 KiB pieces from a seed: after the first random ones, whole 4 MiB extents in order', () => {
+  const layout = layoutOf(128 * MiB, 16 * KiB); // 8192 pieces, 256 per extent
   const p = new PiecePicker(layout, { random: seeded(21), initialRandomPieces: 4 });
   p.addPeer(1, 'all');
   const picks = drain(p, 1, all, 37);
-  assert.equal(picks.length, 4096);
-  assert.equal(new Set(picks).size, 4096, 'every piece once');
+  assert.equal(picks.length, 8192);
+  assert.equal(new Set(picks).size, 8192, 'every piece once');
   const rest = picks.slice(4);
   // the random first four may have cut a few extents; every other extent comes whole
-  const whole = runs(rest).filter((n) => n === 64).length;
-  assert.ok(whole >= 64 - 8, `${whole} extents of 64 came as one run`);
+  const whole = runs(rest).filter((n) => n === 256).length;
+  assert.ok(whole >= 32 - 8, `${whole} extents of 256 came as one run`);
   for (let k = 0; k < rest.length; k++) {
-    if (rest[k]! % 64 === 0) continue;
+    if (rest[k]! % 256 === 0) continue;
     const prev = rest[k - 1];
     assert.ok(prev === rest[k]! - 1 || picks.slice(0, 4 + k).includes(rest[k]! - 1), `piece ${rest[k]} follows its neighbour`);
   }
   // extents themselves come in no fixed order: rarest first with random ties
-  const starts = rest.filter((i) => i % 64 === 0);
+  const starts = rest.filter((i) => i % 256 === 0);
   assert.notDeepEqual(starts, [...starts].sort((a, b) => a - b));
 });
 
-test('pieces of 1 MiB are picked one by one, at random', () => {
+test('pieces of 1 MiB come four at a time (one 4 MiB extent, one write), extents at random', () => {
   const layout = layoutOf(256 * MiB, MiB);
-  const p = new PiecePicker(layout, { random: seeded(22) });
+  const p = new PiecePicker(layout, { random: seeded(22), initialRandomPieces: 0 });
   p.addPeer(1, 'all');
   const picks = [...new Set(drain(p, 1, all, 1))]; // blocks in, pieces in order of their first block
   assert.equal(picks.length, 256);
+  // every extent whole and in order (two extents picked one after the other may join up)
+  for (let k = 0; k < 256; k += 4) assert.deepEqual(picks.slice(k, k + 4), [0, 1, 2, 3].map((d) => picks[k]! + d));
+  assert.ok(runs(picks).every((n) => n % 4 === 0));
+  const starts = picks.filter((i) => i % 4 === 0);
+  assert.notDeepEqual(starts, [...starts].sort((a, b) => a - b));
+});
+
+test('pieces of 4 MiB are picked one by one, at random', () => {
+  const layout = layoutOf(512 * MiB, 4 * MiB);
+  const p = new PiecePicker(layout, { random: seeded(22) });
+  p.addPeer(1, 'all');
+  const picks = [...new Set(drain(p, 1, all, 1))];
+  assert.equal(picks.length, 128);
   const adjacent = picks.filter((x, k) => k > 0 && x === picks[k - 1]! + 1).length;
-  assert.ok(adjacent < 20, `${adjacent} picks followed their neighbour`);
+  assert.ok(adjacent < 12, `${adjacent} picks followed their neighbour`);
 });
 
 test('extentBytes 0 turns runs off', () => {
@@ -91,7 +104,7 @@ test('extentBytes 0 turns runs off', () => {
 
 test('within an extent only equally rare pieces; a rarer piece announced meanwhile comes first', () => {
   const layout = layoutOf(64 * MiB, 16 * KiB); // 4096 pieces
-  const p = new PiecePicker(layout, { random: seeded(24), initialRandomPieces: 0 });
+  const p = new PiecePicker(layout, { random: seeded(24), initialRandomPieces: 0, extentBytes: MiB }); // 64 per extent
   // peer 1 has everything but 4000; peer 2 has extent 0 only, where pieces 10..19 are
   // also with peer 3: those are more common than the rest of the extent
   p.addPeer(1, [...Array(4096).keys()].filter((i) => i !== 4000));
@@ -113,7 +126,7 @@ test('within an extent only equally rare pieces; a rarer piece announced meanwhi
 
 test('a peer leaving can make another extent rarer: the extent in progress gives way', () => {
   const layout = layoutOf(64 * MiB, 16 * KiB); // extent A = pieces 0..63, B = 64..127
-  const p = new PiecePicker(layout, { random: seeded(25), initialRandomPieces: 0 });
+  const p = new PiecePicker(layout, { random: seeded(25), initialRandomPieces: 0, extentBytes: MiB });
   const A = [...Array(64).keys()];
   const B = A.map((i) => 64 + i);
   p.addPeer(2, A); // Q
