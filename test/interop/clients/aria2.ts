@@ -20,6 +20,8 @@ export interface Aria2Options {
   seed: boolean;
   /** Bytes per second. */
   uploadLimit?: number;
+  /** Only MSE with RC4, both ways (and a debug log, where aria2 tells of each handshake). */
+  requireCrypto?: boolean;
 }
 
 /** What aria2's RPC says about a download (numbers as aria2 sends them: decimal strings). */
@@ -65,7 +67,7 @@ export class Aria2Peer {
       '--summary-interval=0',
       '--console-log-level=warn',
       `--log=${logFile}`,
-      '--log-level=info',
+      `--log-level=${opts.requireCrypto ? 'debug' : 'info'}`,
       `--stop-with-process=${process.pid}`,
       // no session or DHT files in the home folder
       '--no-conf=true',
@@ -87,6 +89,7 @@ export class Aria2Peer {
       args.push('--seed-time=0', '--check-integrity=false');
     }
     if (opts.uploadLimit) args.push(`--max-overall-upload-limit=${opts.uploadLimit}`);
+    if (opts.requireCrypto) args.push('--bt-require-crypto=true', '--bt-min-crypto-level=arc4');
     args.push(opts.torrentFile);
     const proc = new Proc('aria2c', args);
     const peer = new Aria2Peer(proc, port, rpc, logFile);
@@ -160,6 +163,11 @@ export class Aria2Peer {
       ms,
       () => `aria2 not listening: ${this.tail()}`,
     );
+  }
+
+  /** Its whole log file so far. */
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
   }
 
   tail(): string {
