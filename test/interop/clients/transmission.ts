@@ -20,6 +20,8 @@ export interface TransmissionOptions {
   torrentFile: string;
   /** Download folder; for a seeder, the folder that already holds the data. */
   dir: string;
+  /** `-er`: every peer connection encrypted (MSE with RC4). */
+  encryptionRequired?: boolean;
 }
 
 /** Loopback only, nothing that finds peers by itself, no RPC server. */
@@ -55,7 +57,7 @@ export class TransmissionPeer {
     const script = join(configDir, 'done.sh');
     writeFileSync(script, `#!/bin/sh\necho "$TR_TORRENT_NAME" > '${marker}'\n`, { mode: 0o755 });
     const port = await freePort();
-    const args = ['-g', configDir, '-w', opts.dir, '-p', String(port), '-f', script, opts.torrentFile];
+    const args = ['-g', configDir, '-w', opts.dir, '-p', String(port), '-f', script, ...(opts.encryptionRequired ? ['-er'] : []), opts.torrentFile];
     // Its status line reaches a pipe in whole blocks unless stdout is unbuffered (stdbuf).
     // Unlike the other clients it cannot notice that this process died, so `timeout`
     // (which forwards our SIGINT) bounds its life; it leads its own process group.
