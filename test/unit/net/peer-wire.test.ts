@@ -269,7 +269,9 @@ test('keep-alives are sent when we send nothing, and keep the remote from timing
   await sleep(500);
   assert.ok(!b.closed, `remote closed: ${b.closeReason}`);
   assert.ok(keepAlives >= 3, `${keepAlives} keep-alives`);
-  assert.equal(a.bytesSent, 68 + 4 * keepAlives);
+  // nothing but the handshake and 4-byte keep-alives went out; one may still be on its way
+  const sentKeepAlives = (a.bytesSent - 68) / 4;
+  assert.ok(sentKeepAlives === keepAlives || sentKeepAlives === keepAlives + 1, `sent ${a.bytesSent} bytes, ${keepAlives} keep-alives arrived`);
   // a wire that keeps sending does not add keep-alives
   const before = keepAlives;
   const busy = setInterval(() => a.send({ type: 'have', index: 0 }), 10);
