@@ -64,31 +64,29 @@ export class Obfuscation {
    * gets next (null: nothing yet); `send`: bytes for the socket as they are. Throws
    * WireError on a failed MSE handshake.
    */
-  unwrap(chunk: Buffer): { data: Buffer | null; send?: Buffer } {
+  unwrap(chunk: Buffer): { data: Buffer | null; send: Buffer | undefined } {
     if (this.sniffed !== undefined) {
       const sniffed = Buffer.concat([this.sniffed, chunk]);
       if (isProtocolPrefix(sniffed)) {
         if (sniffed.length < HEADER_BYTES) {
           this.sniffed = sniffed;
-          return { data: null };
+          return { data: null, send: undefined };
         }
         this.sniffed = undefined;
         if (this.opts.required) throw new WireError('ENCRYPTION_REQUIRED', 'a plain handshake, and we require encryption');
-        return { data: sniffed };
+        return { data: sniffed, send: undefined };
       }
       this.sniffed = undefined;
       this.machine = new MseResponder({ infoHashes: this.opts.infoHashes!, allow: this.opts.methods });
       chunk = sniffed;
     }
-    const step = this.machine!.feed(chunk);
-    const send = step.send;
-    const done = step.done;
-    if (!done) return send ? { data: null, send } : { data: null };
+    const { send, done } = this.machine!.feed(chunk);
+    if (!done) return { data: null, send };
     this.machine = undefined;
     this.method = done.method;
     this.infoHash = done.infoHash;
     this.encrypt = done.encrypt;
     this.decrypt = done.decrypt;
-    return send ? { data: done.rest, send } : { data: done.rest };
+    return { data: done.rest, send };
   }
 }

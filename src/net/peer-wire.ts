@@ -7,18 +7,13 @@ import { Obfuscation } from './obfuscation.js';
 import { PEER_WIRE_DEFAULTS, type AcceptHandshake, type PeerWireEvents, type PeerWireOptions } from './peer-wire-types.js';
 import { readTapOf } from './shared-reads.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
-import {
-  checkProtocolPrefix,
-  encodeHandshake,
-  HANDSHAKE_LENGTH,
-  parseHandshake,
-  type Handshake,
-} from '../wire/handshake.js';
+import { encodeHandshake, HandshakeReader, type Handshake } from '../wire/handshake.js';
 import {
   describeMessage,
   encodeMessage,
   encodePieceHeader,
   KEEP_ALIVE_FRAME,
+  ownedExceptBlock,
   PIECE_HEADER_LENGTH,
   type Message,
 } from '../wire/messages.js';
@@ -73,8 +68,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private readonly idleTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly highWater: number;
-  private readonly handshakeBuf = Buffer.alloc(HANDSHAKE_LENGTH);
-  private handshakeFilled = 0;
+  private readonly handshakeReader = new HandshakeReader();
   private handshakeTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -333,7 +327,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
 
   private readonly onFrame = (m: Message): void => {
     if (this.closed) return;
-    const msg = this.borrowed ? keepable(m) : m;
+    const msg = this.borrowed ? ownedExceptBlock(m) : m;
     if (msg.type === 'piece') this.payloadReceived += msg.block.length;
     if (log.enabled) log('%s:%d <- %s', this.remoteAddress, this.remotePort, describeMessage(msg));
     this.emit('message', msg);
@@ -344,12 +338,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
    * closed. Throws WireError on a wrong protocol string (after its first wrong byte).
    */
   private readHandshake(chunk: Buffer): Buffer | null {
-    const n = Math.min(HANDSHAKE_LENGTH - this.handshakeFilled, chunk.length);
-    chunk.copy(this.handshakeBuf, this.handshakeFilled, 0, n);
-    this.handshakeFilled += n;
-    checkProtocolPrefix(this.handshakeBuf, this.handshakeFilled);
-    if (this.handshakeFilled < HANDSHAKE_LENGTH) return null;
-    const remote = parseHandshake(this.handshakeBuf);
+    const got = this.handshakeReader.feed(chunk);
+    if (!got) return null;
+    const remote = got.handshake;
     const named = this.direction === 'outgoing' ? this.infoHash! : this.layer?.infoHash;
     if (named && !remote.infoHash.equals(named)) {
       this.close('info-hash-mismatch');
@@ -372,7 +363,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     clearTimeout(this.handshakeTimer);
     this.startTicking();
     this.emit('handshake', remote);
-    return this.closed ? null : chunk.subarray(n);
+    return this.closed ? null : got.rest;
   }
 
   private startTicking(): void {
@@ -406,18 +397,4 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.close('remote-closed');
     this.emit('close', this.closeReason!, this.closeError);
   };
-}
-
-/** A message whose bytes outlive the shared read buffer, except a piece's block (see PeerWire). */
-function keepable(msg: Message): Message {
-  switch (msg.type) {
-    case 'bitfield':
-      return { type: 'bitfield', bits: Buffer.from(msg.bits) };
-    case 'extended':
-      return { type: 'extended', id: msg.id, payload: Buffer.from(msg.payload) };
-    case 'unknown':
-      return { type: 'unknown', id: msg.id, payload: Buffer.from(msg.payload) };
-    default:
-      return msg;
-  }
 }

@@ -59,13 +59,12 @@ export function parseHandshake(buf: Buffer): Handshake {
  * else (an HTTP request, an encrypted MSE handshake) is refused after its first byte.
  */
 export function checkProtocolPrefix(buf: Buffer, n: number): void {
-  const upto = Math.min(n, buf.length, 20);
-  if (upto > 0 && buf[0] !== PSTR.length) {
-    throw new WireError('BAD_HANDSHAKE', `handshake starts with ${buf[0]}, expected 19 (not a BitTorrent peer, or encrypted)`);
+  const head = buf.subarray(0, Math.min(n, 20));
+  if (isProtocolPrefix(head)) return;
+  if (head[0] !== PSTR.length) {
+    throw new WireError('BAD_HANDSHAKE', `handshake starts with ${head[0]}, expected 19 (not a BitTorrent peer, or encrypted)`);
   }
-  for (let i = 1; i < upto; i++) {
-    if (buf[i] !== PSTR[i - 1]) throw new WireError('BAD_HANDSHAKE', `handshake protocol is not "${PROTOCOL}"`);
-  }
+  throw new WireError('BAD_HANDSHAKE', `handshake protocol is not "${PROTOCOL}"`);
 }
 
 /** Whether the bytes so far (up to 20) are the start of a plain handshake's protocol header. */
@@ -74,6 +73,26 @@ export function isProtocolPrefix(buf: Buffer): boolean {
   if (upto > 0 && buf[0] !== PSTR.length) return false;
   for (let i = 1; i < upto; i++) if (buf[i] !== PSTR[i - 1]) return false;
   return true;
+}
+
+/**
+ * Collects a remote handshake from a byte stream cut anywhere. Refuses a wrong protocol
+ * string at its first wrong byte (WireError), so a peer speaking something else is turned
+ * away at once.
+ */
+export class HandshakeReader {
+  private readonly buf = Buffer.alloc(HANDSHAKE_LENGTH);
+  private filled = 0;
+
+  /** The handshake and the bytes after it in `chunk`, or null while incomplete. */
+  feed(chunk: Buffer): { handshake: Handshake; rest: Buffer } | null {
+    const n = Math.min(HANDSHAKE_LENGTH - this.filled, chunk.length);
+    chunk.copy(this.buf, this.filled, 0, n);
+    this.filled += n;
+    checkProtocolPrefix(this.buf, this.filled);
+    if (this.filled < HANDSHAKE_LENGTH) return null;
+    return { handshake: parseHandshake(this.buf), rest: chunk.subarray(n) };
+  }
 }
 
 export function makeReserved(flags: ReservedFlags): Buffer {

@@ -228,3 +228,21 @@ export function describeMessage(msg: Message): string {
       return msg.type;
   }
 }
+
+/**
+ * The message with its bytes copied out of the chunk it was decoded from, except a
+ * piece's block (copied once into its piece by the receiver): for chunks in a read buffer
+ * that the next read reuses (net/shared-reads.ts).
+ */
+export function ownedExceptBlock(msg: Message): Message {
+  switch (msg.type) {
+    case 'bitfield':
+      return { type: 'bitfield', bits: Buffer.from(msg.bits) };
+    case 'extended':
+      return { type: 'extended', id: msg.id, payload: Buffer.from(msg.payload) };
+    case 'unknown':
+      return { type: 'unknown', id: msg.id, payload: Buffer.from(msg.payload) };
+    default:
+      return msg;
+  }
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   checkProtocolPrefix,
+  HandshakeReader,
   encodeHandshake,
   makeReserved,
   parseHandshake,
@@ -62,4 +63,23 @@ test('reserved bits: BEP 10 in byte 5, fast and DHT in byte 7', () => {
   assert.ok(supportsDht(Buffer.from('0000000000000001', 'hex')));
   assert.ok(!supportsFastExtension(Buffer.from('ffffffffffef00fb', 'hex')));
   assert.ok(!supportsExtensionProtocol(Buffer.from('ffffffffffef00fb', 'hex')));
+});
+
+test('HandshakeReader takes a handshake cut anywhere and hands back what follows it', () => {
+  const h = { infoHash: Buffer.alloc(20, 3), peerId: Buffer.alloc(20, 4), reserved: makeReserved({ fast: true }) };
+  const stream = Buffer.concat([encodeHandshake(h), Buffer.from('after')]);
+  for (const cut of [1, 7, 68, 73]) {
+    const r = new HandshakeReader();
+    let got: ReturnType<HandshakeReader['feed']> = null;
+    let rest = Buffer.alloc(0);
+    for (let i = 0; i < stream.length; i += cut) {
+      const piece = stream.subarray(i, i + cut);
+      if (got) rest = Buffer.concat([rest, piece]);
+      else if ((got = r.feed(piece))) rest = Buffer.from(got.rest);
+    }
+    assert.ok(got);
+    assert.deepEqual(got.handshake, h);
+    assert.equal(rest.toString(), 'after');
+  }
+  assert.throws(() => new HandshakeReader().feed(Buffer.from('GET / HTTP/1.1')), isWire('BAD_HANDSHAKE'));
 });
