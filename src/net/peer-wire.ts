@@ -182,20 +182,27 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     return this.write(Buffer.concat(msgs.map(encodeMessage)));
   }
 
-  /** A piece message as header + block in one writev: the block is never copied. */
-  sendPiece(index: number, begin: number, block: Buffer): boolean {
-    if (this.closed) return false;
+  /**
+   * A piece message as header + block in one writev: the block is never copied, so its
+   * memory must stay as it is until `written` is called (by the socket, once the bytes
+   * are in the kernel or the socket is gone; at once when nothing is written).
+   */
+  sendPiece(index: number, begin: number, block: Buffer, written?: () => void): boolean {
+    if (this.closed) {
+      written?.();
+      return false;
+    }
     this.checkReady();
     const header = encodePieceHeader(index, begin, block.length);
     const socket = this.socket;
     const encrypt = this.layer?.encrypt;
     if (encrypt) {
       // the block belongs to the piece cache: cipher a copy
-      socket.write(encrypt.applyCopy(header, block));
+      socket.write(encrypt.applyCopy(header, block), written);
     } else {
       socket.cork();
       socket.write(header);
-      socket.write(block);
+      socket.write(block, written);
       socket.uncork();
     }
     this.bytesSent += PIECE_HEADER_LENGTH + block.length;

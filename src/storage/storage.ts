@@ -121,12 +121,16 @@ export class PieceStorage {
     await settleAll(jobs);
   }
 
-  /** Bytes [begin, begin+length) of piece `index`, for uploading or checking. */
-  async read(index: number, begin: number, length: number): Promise<Buffer> {
+  /**
+   * Bytes [begin, begin+length) of piece `index`, for uploading or checking; read into the
+   * first `length` bytes of `into` when given (a recycled buffer), else into a new one.
+   */
+  async read(index: number, begin: number, length: number, into?: Buffer): Promise<Buffer> {
     if (!this.layout.inPiece(index, begin, length)) {
       throw new RangeError(`range ${begin}+${length} is not inside piece ${index}`);
     }
-    return this.readRange(this.layout.pieceOffset(index) + begin, length, `piece ${index}`);
+    if (into && into.length < length) throw new RangeError(`a buffer of ${into.length} bytes cannot hold ${length}`);
+    return this.readRange(this.layout.pieceOffset(index) + begin, length, `piece ${index}`, into);
   }
 
   /** The whole piece `index`. */
@@ -138,13 +142,14 @@ export class PieceStorage {
    * Pieces first .. first+count-1 end to end, in one read per file they touch (a seeder
    * serving a run of small pieces reads it once, not once per piece).
    */
-  async readRun(first: number, count: number): Promise<Buffer> {
+  async readRun(first: number, count: number, into?: Buffer): Promise<Buffer> {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`bad piece count ${count}`);
-    if (count === 1) return this.readPiece(first);
+    if (count === 1) return this.read(first, 0, this.layout.pieceSize(first), into);
     const last = first + count - 1;
     const start = this.layout.pieceOffset(first);
     const length = this.layout.pieceOffset(last) + this.layout.pieceSize(last) - start;
-    return this.readRange(start, length, `pieces ${first}-${last}`);
+    if (into && into.length < length) throw new RangeError(`a buffer of ${into.length} bytes cannot hold ${length}`);
+    return this.readRange(start, length, `pieces ${first}-${last}`, into);
   }
 
   /**
@@ -152,8 +157,8 @@ export class PieceStorage {
    * seeder reads a GiB this way): padding is filled by hand, the rest by reads checked for
    * length, so every byte is set or the read fails. `what` names the pieces in errors.
    */
-  private async readRange(start: number, length: number, what: string): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(length);
+  private async readRange(start: number, length: number, what: string, into?: Buffer): Promise<Buffer> {
+    const out = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     const pieceLength = this.layout.pieceLength;
     for (const s of this.layout.spansAt(start, length)) {

@@ -3,15 +3,25 @@
  * several peers often want the same piece, so one positioned read of the piece serves
  * many requests. Small pieces are read in runs (the pieces a peer asked for next, end to
  * end) with one read for the run. Bounded in bytes: a run is held, and evicted, whole.
+ * With `buffers`, runs are read into recycled buffers, given back once evicted and read.
  */
 interface Run {
   first: number;
   bytes: number;
   pieces: Promise<Buffer>[];
+  /** The recycled buffer the piece was read into, given back when the run is dropped. */
+  into?: Buffer;
 }
 
-/** Reads pieces first .. first+count-1 end to end into one buffer. */
-export type LoadRun = (first: number, count: number) => Promise<Buffer>;
+/** Where pieces are read into, and given back to when dropped (ReadBuffers). */
+export interface PieceBuffers {
+  /** A buffer of at least `bytes`, perhaps recycled. */
+  take(bytes: number): Buffer;
+  give(buf: Buffer): void;
+}
+
+/** Reads pieces first .. first+count-1 end to end into one buffer (`into` when given). */
+export type LoadRun = (first: number, count: number, into?: Buffer) => Promise<Buffer>;
 
 export class PieceCache {
   /** Insertion order is recency order: the first run is the least recently used. */
@@ -22,11 +32,13 @@ export class PieceCache {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly load: (index: number) => Promise<Buffer>,
+    /** Reads the piece, into `into` when given. */
+    private readonly load: (index: number, into?: Buffer) => Promise<Buffer>,
     private readonly sizeOf: (index: number) => number,
     private readonly loadRun?: LoadRun,
     /** Bytes read together at most; default a quarter of the cache. */
     maxRunBytes?: number,
+    private readonly buffers?: PieceBuffers,
   ) {
     this.maxRun = Math.min(maxRunBytes ?? Infinity, Math.floor(maxBytes / 4));
   }
@@ -70,10 +82,12 @@ export class PieceCache {
         count++;
       }
     }
-    const run: Run = { first: index, bytes, pieces: [] };
-    if (count === 1) run.pieces.push(this.load(index));
+    const into = this.buffers?.take(bytes);
+    // what the run holds is what it costs: a recycled buffer may be larger than asked for
+    const run: Run = { first: index, bytes: into?.length ?? bytes, pieces: [], into };
+    if (count === 1) run.pieces.push(this.load(index, into));
     else {
-      const all = this.loadRun!(index, count);
+      const all = this.loadRun!(index, count, into);
       for (let k = 0, at = 0; k < count; k++) {
         const size = this.sizeOf(index + k);
         const from = at;
@@ -86,7 +100,7 @@ export class PieceCache {
     }
     this.runs.add(run);
     for (let k = 0; k < count; k++) this.byIndex.set(index + k, run);
-    this.held += bytes;
+    this.held += run.bytes;
     // a failed read must not stay cached
     run.pieces[0]!.catch(() => this.drop(run));
     while (this.held > this.maxBytes) this.drop(this.runs.values().next().value!);
@@ -105,6 +119,9 @@ export class PieceCache {
       if (this.byIndex.get(run.first + k) === run) this.byIndex.delete(run.first + k);
     }
     this.held -= run.bytes;
+    const into = run.into;
+    // once read: a read still in flight writes into it (a failed one keeps it from reuse)
+    if (into) run.pieces[0]!.then(() => this.buffers!.give(into), () => undefined);
   }
 
   clear(): void {

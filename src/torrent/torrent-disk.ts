@@ -134,13 +134,13 @@ export class TorrentDisk {
     }
   }
 
-  read(index: number, begin: number, length: number): Promise<Buffer> {
-    return this.storage.read(index, begin, length);
+  read(index: number, begin: number, length: number, into?: Buffer): Promise<Buffer> {
+    return this.storage.read(index, begin, length, into);
   }
 
   /** Pieces first .. first+count-1 end to end, read together. */
-  readRun(first: number, count: number): Promise<Buffer> {
-    return this.storage.readRun(first, count);
+  readRun(first: number, count: number, into?: Buffer): Promise<Buffer> {
+    return this.storage.readRun(first, count, into);
   }
 
   /** Saves progress now and then while downloading. */

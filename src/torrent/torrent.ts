@@ -14,6 +14,7 @@ import type { PeerTransport } from './peer-connection.js';
 import { PeerSet } from './peer-set.js';
 import { PiecePicker } from './picker.js';
 import { PieceCache } from './piece-cache.js';
+import { ReadBuffers } from './read-buffers.js';
 import { TorrentDisk } from './torrent-disk.js';
 import { collectStats, selectedPieces } from './torrent-stats.js';
 import type { TorrentOptions, TorrentPhase, TorrentStats } from './torrent-types.js';
@@ -44,6 +45,8 @@ export class Torrent extends EventEmitter {
   private readonly disk: TorrentDisk;
   private readonly trackers: TorrentTrackers;
   private readonly cache: PieceCache;
+  /** What uploading reads into (its counters show how often a buffer was recycled). */
+  readonly readBuffers: ReadBuffers;
   private readonly wanted: Uint8Array;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -73,11 +76,14 @@ export class Torrent extends EventEmitter {
       onError: (err) => this.fail(err),
       onBackpressure: (paused) => this.setReading(!paused),
     });
+    this.readBuffers = new ReadBuffers(this.layout.pieceLength, this.limits.uploadCacheBytes / 2);
     this.cache = new PieceCache(
       this.limits.uploadCacheBytes,
-      (i) => this.disk.read(i, 0, this.layout.pieceSize(i)),
+      (i, into) => this.disk.read(i, 0, this.layout.pieceSize(i), into),
       (i) => this.layout.pieceSize(i),
-      (first, count) => this.disk.readRun(first, count),
+      (first, count, into) => this.disk.readRun(first, count, into),
+      undefined,
+      this.readBuffers,
     );
     this.trackers = new TorrentTrackers({
       metainfo: m,
@@ -111,6 +117,7 @@ export class Torrent extends EventEmitter {
       havePiece: (i) => this.haveBits.has(i),
       readPiece: (i, ahead) => this.cache.get(i, ahead),
       cached: (i) => this.cache.state(i),
+      lend: (block) => this.readBuffers.lend(block),
       seeding: () => this.phase === 'seeding',
       peers: () => this.peers.values(),
       readFailed: (i, err) => this.fail(err instanceof Error ? err : new StorageError('EIO', `reading piece ${i}: ${errorMessage(err)}`)),

@@ -53,6 +53,11 @@ export interface UploadHost {
    * a run read together; 'yes' otherwise. Without it, every block looks ahead.
    */
   cached?(index: number): 'no' | 'first' | 'yes';
+  /**
+   * A block of a piece goes to a socket: the callback to call once the socket has written
+   * it (the piece's buffer is recycled only when none is out).
+   */
+  lend?(block: Buffer): (() => void) | undefined;
   seeding(): boolean;
   peers(): Iterable<PeerConnection>;
   /** A read from disk failed: the torrent decides what that means. */
@@ -72,6 +77,8 @@ export class Uploader {
   private readonly waiting = new Map<PeerConnection, NodeJS.Timeout>();
   /** The piece each peer was last sent a block of. */
   private readonly lastServed = new WeakMap<PeerConnection, number>();
+  /** Pieces each peer reaches before prefetch() looks ahead again (it read far enough). */
+  private readonly prefetchSkip = new WeakMap<PeerConnection, number>();
   /** Peers whose socket holds our writes until the next tick. */
   private readonly corked = new Set<PeerConnection>();
 
@@ -166,6 +173,7 @@ export class Uploader {
     p.send(CHOKE);
     if (p.fast) for (const r of p.uploadQueue) p.send({ ...r, type: 'reject-request' });
     p.uploadQueue.length = 0;
+    this.prefetchSkip.delete(p);
   }
 
   /** Sends queued blocks to this peer until its queue empties, it blocks, or it is choked. */
@@ -209,7 +217,8 @@ export class Uploader {
       peer.uploadQueue.shift();
       if (bucket) bucket.spend(r.length, this.host.now());
       this.cork(peer);
-      const ok = peer.transport.sendPiece(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
+      const block = piece.subarray(r.begin, r.begin + r.length);
+      const ok = peer.transport.sendPiece(r.index, r.begin, block, this.host.lend?.(block));
       peer.up.add(r.length, this.host.now());
       this.uploadedBytes += r.length;
       if (!ok) peer.blocked = true;
@@ -236,9 +245,16 @@ export class Uploader {
    * so the disk is never the gap between two pieces.
    */
   private prefetch(peer: PeerConnection, current: number): void {
+    const skip = this.prefetchSkip.get(peer) ?? 0;
+    if (skip > 0) {
+      this.prefetchSkip.set(peer, skip - 1);
+      return;
+    }
     let last = current;
     let pieces = 0;
     let bytes = 0;
+    // pieces ahead that will call prefetch() again when reached (first of a run, or not read)
+    let calls = 0;
     const q = peer.uploadQueue;
     const size = this.host.layout.pieceLength;
     for (let i = 1; i < q.length && (pieces < PREFETCH_MIN_PIECES || bytes < PREFETCH_BYTES); i++) {
@@ -247,10 +263,15 @@ export class Uploader {
       last = index;
       pieces++;
       bytes += size;
+      const state = this.host.cached?.(index) ?? 'no';
+      if (state !== 'yes') calls++;
       // read already, or with a run started earlier
-      if ((this.host.cached?.(index) ?? 'no') !== 'no') continue;
+      if (state !== 'no') continue;
       this.host.readPiece(index, () => runLength(q, i, this.maxRun)).catch(() => undefined);
     }
+    // a peer asking for random small pieces calls this for every piece: walking its whole
+    // window each time was a twentieth of a seeder's CPU, for reads already started
+    this.prefetchSkip.set(peer, Math.floor(calls / 2));
   }
 
   /** Pieces read together at most: 1 MiB of small pieces. */

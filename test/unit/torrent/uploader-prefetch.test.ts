@@ -61,3 +61,51 @@ test('4 MiB pieces: still two ahead (the minimum), never more', async () => {
   const reads = await setup(4 * MiB, 16, [3, 9, 1, 12, 5]);
   assert.deepEqual(reads, [3, 9, 1]);
 });
+
+test('16 KiB pieces served one by one: reads stay ahead of the sends, and the queue is not walked for every piece', async () => {
+  const pieceLength = 16 * KiB;
+  const layout = new PieceLayout([{ path: ['f'], length: 4096 * pieceLength }], pieceLength);
+  const order = scattered(1000, 4096);
+  const sent: number[] = [];
+  const transport = {
+    send: () => true,
+    sendPiece: (index: number) => {
+      sent.push(index);
+      return true;
+    },
+    close: () => undefined,
+  } as unknown as PeerTransport;
+  const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
+  peer.amChoking = false;
+  const read = new Map<number, number>(); // piece -> how many had been sent when it was read
+  let looks = 0;
+  const up = new Uploader({
+    layout,
+    limits: DEFAULT_LIMITS,
+    uploadLimit: undefined,
+    signal: new AbortController().signal,
+    now: () => 0,
+    havePiece: () => true,
+    readPiece: async (i) => {
+      if (!read.has(i)) read.set(i, sent.length);
+      return Buffer.alloc(pieceLength);
+    },
+    cached: (i) => {
+      looks++;
+      return read.has(i) ? 'first' : 'no';
+    },
+    seeding: () => true,
+    peers: () => [peer],
+    readFailed: () => undefined,
+  });
+  peer.blocked = true;
+  for (const index of order) up.onRequest(peer, { index, begin: 0, length: pieceLength });
+  await new Promise((r) => setImmediate(r));
+  up.onDrain(peer);
+  for (let i = 0; i < 100 && sent.length < order.length; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, order, 'every piece sent, in order');
+  // each piece but the first was read while at least one piece before it was still to send
+  const late = order.filter((i, k) => k > 0 && read.get(i)! >= k);
+  assert.equal(late.length, 0, `pieces read only when their turn came: ${late.slice(0, 5)}`);
+  assert.ok(looks < 6 * order.length, `${looks} cache lookups for ${order.length} pieces`);
+});
