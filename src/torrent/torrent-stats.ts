@@ -18,11 +18,42 @@ export function selectedPieces(m: Metainfo, select: number[] | undefined): Uint8
   return wanted;
 }
 
+/**
+ * The selection's size and how much of it we have, kept up to date as pieces arrive:
+ * counting it per stats() call walked every piece (65,536 for 1 GiB of 16 KiB pieces),
+ * 10-20 ms once a second in the middle of a transfer.
+ */
+export class SelectionTally {
+  readonly totalBytes: number = 0;
+  readonly piecesTotal: number = 0;
+  doneBytes = 0;
+  piecesDone = 0;
+
+  constructor(
+    private readonly layout: PieceLayout,
+    private readonly wanted: Uint8Array,
+    private readonly have: Bitfield,
+  ) {
+    for (let i = 0; i < layout.pieceCount; i++) {
+      if (wanted[i] !== 1) continue;
+      this.totalBytes += layout.pieceSize(i);
+      this.piecesTotal++;
+    }
+  }
+
+  /** Marks piece `index` had (in the bitfield too); a piece had already counts once. */
+  add(index: number): void {
+    if (this.have.has(index)) return;
+    this.have.set(index);
+    if (this.wanted[index] !== 1) return;
+    this.doneBytes += this.layout.pieceSize(index);
+    this.piecesDone++;
+  }
+}
+
 export interface StatsInput {
   phase: TorrentPhase;
-  layout: PieceLayout;
-  wanted: Uint8Array;
-  haveBits: Bitfield;
+  tally: SelectionTally;
   peers: Iterable<PeerConnection>;
   now: number;
   downloader: Pick<Downloader, 'verifiedBytes' | 'wastedBytes' | 'failedPieces'>;
@@ -40,20 +71,7 @@ export function collectStats(s: StatsInput): TorrentStats {
     upRate += p.up.rate(s.now);
     peers++;
   }
-  let totalBytes = 0;
-  let doneBytes = 0;
-  let piecesTotal = 0;
-  let piecesDone = 0;
-  for (let i = 0; i < s.layout.pieceCount; i++) {
-    if (s.wanted[i] !== 1) continue;
-    const size = s.layout.pieceSize(i);
-    totalBytes += size;
-    piecesTotal++;
-    if (s.haveBits.has(i)) {
-      doneBytes += size;
-      piecesDone++;
-    }
-  }
+  const { totalBytes, doneBytes, piecesDone, piecesTotal } = s.tally;
   return {
     phase: s.phase,
     totalBytes,

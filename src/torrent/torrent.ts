@@ -16,7 +16,7 @@ import { PiecePicker } from './picker.js';
 import { PieceCache } from './piece-cache.js';
 import { ReadBuffers } from './read-buffers.js';
 import { TorrentDisk } from './torrent-disk.js';
-import { collectStats, selectedPieces } from './torrent-stats.js';
+import { collectStats, selectedPieces, SelectionTally } from './torrent-stats.js';
 import type { TorrentOptions, TorrentPhase, TorrentStats } from './torrent-types.js';
 import { Uploader } from './uploader.js';
 import { TorrentTrackers } from './torrent-trackers.js';
@@ -39,6 +39,8 @@ export class Torrent extends EventEmitter {
   readonly uploader: Uploader;
   readonly peers: PeerSet;
   readonly haveBits: Bitfield;
+  /** Sets haveBits and counts the selection's pieces and bytes had. */
+  private readonly tally: SelectionTally;
   readonly uploadLimit: TokenBucket | undefined;
   private readonly throttle: DownloadThrottle | undefined;
   private readonly connector: Connector;
@@ -63,6 +65,7 @@ export class Torrent extends EventEmitter {
     this.wanted = selectedPieces(m, opts.select);
     this.picker = new PiecePicker(this.layout, { wanted: (i) => this.wanted[i] === 1 });
     this.haveBits = new Bitfield(this.layout.pieceCount);
+    this.tally = new SelectionTally(this.layout, this.wanted, this.haveBits);
     this.uploadLimit = opts.uploadLimit ? new TokenBucket(opts.uploadLimit) : undefined;
     this.disk = new TorrentDisk({
       metainfo: m,
@@ -176,7 +179,7 @@ export class Torrent extends EventEmitter {
     if (this.phase !== 'checking') return;
     for (let i = 0; i < have.length; i++) {
       if (!have[i]) continue;
-      this.haveBits.set(i);
+      this.tally.add(i);
       this.picker.setHave(i);
     }
     this.timer = setInterval(() => this.tick(), this.limits.tickMs);
@@ -226,7 +229,7 @@ export class Torrent extends EventEmitter {
   private pieceWritten(index: number): void {
     // a write that lands while stopping (or after a disk error) is on disk all the same:
     // the resume file saved on close must list it, or the next run fetches it again
-    this.haveBits.set(index);
+    this.tally.add(index);
     if (this.phase !== 'downloading') return;
     this.picker.verified(index);
     this.peers.broadcastHave(index);
@@ -289,9 +292,7 @@ export class Torrent extends EventEmitter {
   stats(): TorrentStats {
     return collectStats({
       phase: this.phase,
-      layout: this.layout,
-      wanted: this.wanted,
-      haveBits: this.haveBits,
+      tally: this.tally,
       peers: this.peers.values(),
       now: this.now(),
       downloader: this.downloader,
