@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { BufferPool } from '../util/buffer-pool.js';
+import { sha1 } from '../util/sha1.js';
 
 /**
  * Collects the blocks of pieces being downloaded into one buffer per piece, and hashes
@@ -16,7 +17,8 @@ interface Partial {
   receivedCount: number;
   /** Per block, the key of the peer that sent it (for blame when the piece fails). */
   from: number[];
-  hash: Hash;
+  /** Made at the first block hashed before the piece is complete (a one-block piece needs none). */
+  hash: Hash | undefined;
   /** Blocks [0, hashedBlocks) are in the hash. */
   hashedBlocks: number;
 }
@@ -75,7 +77,7 @@ export class PieceAssembler {
         received: new Uint8Array(this.layout.blockCount(index)),
         receivedCount: 0,
         from: new Array<number>(this.layout.blockCount(index)).fill(-1),
-        hash: createHash('sha1'),
+        hash: undefined,
         hashedBlocks: 0,
       };
       this.pieces.set(index, p);
@@ -87,16 +89,23 @@ export class PieceAssembler {
     p.received[b] = 1;
     p.from[b] = from;
     p.receivedCount++;
+    const complete = p.receivedCount === p.received.length;
+    // complete before any hashing (one block, or blocks out of order from the start): one pass
+    if (complete && p.hashedBlocks === 0) return this.finish(index, p, sha1(p.data));
     const blockLen = this.layout.blockLength;
     while (p.hashedBlocks < p.received.length && p.received[p.hashedBlocks]) {
       const start = p.hashedBlocks * blockLen;
-      p.hash.update(p.data.subarray(start, Math.min(start + blockLen, p.data.length)));
+      (p.hash ??= createHash('sha1')).update(p.data.subarray(start, Math.min(start + blockLen, p.data.length)));
       p.hashedBlocks++;
     }
-    if (p.receivedCount < p.received.length) return undefined;
+    if (!complete) return undefined;
+    return this.finish(index, p, p.hash!.digest());
+  }
+
+  private finish(index: number, p: Partial, digest: Buffer): AssembledPiece {
     this.pieces.delete(index);
     this.held -= p.data.length;
-    return { index, data: p.data, sha1: p.hash.digest(), from: p.from };
+    return { index, data: p.data, sha1: digest, from: p.from };
   }
 
   /** Forgets a partial piece (it failed, or the download stopped). */
