@@ -77,7 +77,7 @@ export class Torrent extends EventEmitter {
       highWater: this.limits.writeQueueHighBytes,
       lowWater: this.limits.writeQueueLowBytes,
       onError: (err) => this.fail(err),
-      onBackpressure: (paused) => this.setReading(!paused),
+      onBackpressure: () => this.updateReading(),
     });
     this.readBuffers = new ReadBuffers(this.layout.pieceLength, this.limits.uploadCacheBytes / 2);
     this.cache = new PieceCache(
@@ -143,11 +143,11 @@ export class Torrent extends EventEmitter {
     });
     this.peers.on('peer-closed', () => this.emit('peers'));
     this.peers.on('peer', (p) => {
-      if (this.throttle?.holding()) p.transport.pause();
+      if (!this.readingAllowed()) p.transport.pause();
       this.emit('peers');
     });
     this.throttle = opts.downloadLimit
-      ? new DownloadThrottle(new TokenBucket(opts.downloadLimit), this.now, (on) => this.setReading(on && !this.disk.backpressure))
+      ? new DownloadThrottle(new TokenBucket(opts.downloadLimit), this.now, () => this.updateReading())
       : undefined;
     this.connector = new Connector({
       book: this.book,
@@ -219,7 +219,17 @@ export class Torrent extends EventEmitter {
   }
 
   /** Pauses or resumes reading from every peer (disk backpressure, download limit). */
-  private setReading(on: boolean): void {
+  /**
+   * Reading from peers goes on unless the disk is behind or the download limit holds it;
+   * either one letting go must not resume what the other still holds (a throttled download
+   * once ran at full speed whenever the write queue drained).
+   */
+  private readingAllowed(): boolean {
+    return !this.disk.backpressure && !this.throttle?.holding();
+  }
+
+  private updateReading(): void {
+    const on = this.readingAllowed();
     for (const p of this.peers.values()) {
       if (on) p.transport.resume();
       else p.transport.pause();
