@@ -147,12 +147,17 @@ export class TorrentDisk {
   maybeSaveResume(have: Bitfield): void {
     const interval = this.opts.resumeSaveMs ?? RESUME_SAVE_MS;
     if (!this.dirty || this.saving || Date.now() - this.lastSave < interval) return;
-    this.saving = this.save(have)
+    this.saving = this.save(have, false)
       .catch((err: unknown) => log('saving the resume file failed: %s', errorMessage(err)))
       .finally(() => (this.saving = undefined));
   }
 
-  private async save(have: Bitfield): Promise<void> {
+  /**
+   * Writes the resume file. On a full disk only the last save (`useReserve`: on close or
+   * finish) may use the reserved space: a periodic save that took it left the final save
+   * no room, and the file listed 1 of the 10 pieces on disk.
+   */
+  private async save(have: Bitfield, useReserve = true): Promise<void> {
     this.dirty = false;
     this.lastSave = Date.now();
     // only pieces already handed to the OS are listed: flush first
@@ -164,7 +169,7 @@ export class TorrentDisk {
       await saveResume(this.opts.root, state, this.opts.backend);
     } catch (err) {
       await this.reserving;
-      if (!isDiskFull(err) || !(await this.reserve.release())) throw err;
+      if (!useReserve || !isDiskFull(err) || !(await this.reserve.release())) throw err;
       log('disk full: the resume file goes into the reserved space');
       await saveResume(this.opts.root, state, this.opts.backend);
     }

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { StorageError } from '../../src/util/errors.js';
 import type { Torrent } from '../../src/torrent/torrent.js';
+import { TorrentDisk } from '../../src/torrent/torrent-disk.js';
+import { Bitfield } from '../../src/wire/bitfield.js';
+import { sleep, until } from '../helpers/fake-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { sysError, TestBackend } from '../unit/storage/backends.js';
 import { SmallDisk } from './resume-disk.js';
@@ -102,4 +105,36 @@ test('permission denied on one file: the error names it, the other files keep th
   const s = second.torrent.stats();
   assert.equal(s.downloadedBytes - s.wastedBytes, m.layout.totalLength - bytesOf(had, m.layout));
   assert.ok(bytesOnDisk(out, m.layout).equals(bytesOnDisk(src, m.layout)));
+});
+
+test('disk full: a periodic save does not take the reserve, so the save on close lists every piece written', async (t) => {
+  const data = bytes(256 * KiB);
+  const src = writePayload(t, { 'r.bin': data });
+  const m = await makeTorrent(join(src, 'r.bin'), 64 * KiB);
+  const out = tempDir(t);
+  const backend = new SmallDisk(16 * 1024 * KiB);
+  const have = new Bitfield(m.layout.pieceCount);
+  const written = new Set<number>();
+  const disk = new TorrentDisk({
+    metainfo: m,
+    root: out,
+    backend,
+    onWritten: (i) => written.add(i),
+    onError: () => undefined,
+    onBackpressure: () => undefined,
+    resumeSaveMs: 0,
+  });
+  await disk.check({ recheck: false });
+  disk.write(0, Buffer.from(data.subarray(0, 64 * KiB)));
+  await until(() => written.has(0), 3000, 'piece 0 on disk');
+  have.set(0);
+  // the disk is now full: the periodic save fails, and must leave the reserve alone
+  backend.capacity = backend.used;
+  disk.maybeSaveResume(have);
+  await sleep(100);
+  // a piece that reached the disk meanwhile (as one rewritten in place after a failed run)
+  have.set(1);
+  await disk.close(have);
+  const saved = await readResume(out, m);
+  assert.deepEqual(saved.have, [true, true, false, false], 'the save on close used the reserve');
 });
