@@ -10,13 +10,15 @@ import { Uploader } from '../../../src/torrent/uploader.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** An uploader whose reads never finish, one unchoked peer, and `pieces` requested in that order. */
-async function setup(pieceLength: number, count: number, pieces: number[]): Promise<number[]> {
-  const layout = new PieceLayout([{ path: ['f'], length: count * pieceLength }], pieceLength);
-  const transport = { send: () => true, sendPiece: () => true, close: () => undefined } as unknown as PeerTransport;
+/** An Uploader over `layout` with one unchoked peer; the host's reads and cache are the test's. */
+function uploader(
+  layout: PieceLayout,
+  host: { readPiece: (i: number) => Promise<Buffer>; cached: (i: number) => 'no' | 'first' | 'yes' },
+  sendPiece: (index: number) => boolean = () => true,
+): { up: Uploader; peer: PeerConnection } {
+  const transport = { send: () => true, sendPiece, close: () => undefined } as unknown as PeerTransport;
   const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
   peer.amChoking = false;
-  const reads: number[] = [];
   const up = new Uploader({
     layout,
     limits: DEFAULT_LIMITS,
@@ -24,20 +26,39 @@ async function setup(pieceLength: number, count: number, pieces: number[]): Prom
     signal: new AbortController().signal,
     now: () => 0,
     havePiece: () => true,
+    ...host,
+    seeding: () => true,
+    peers: () => [peer],
+    readFailed: () => undefined,
+  });
+  return { up, peer };
+}
+
+/** Queues every request first, then lets the uploader start. */
+async function requestAll(up: Uploader, peer: PeerConnection, requests: { index: number; begin: number; length: number }[]): Promise<void> {
+  peer.blocked = true;
+  for (const r of requests) up.onRequest(peer, r);
+  await new Promise((r) => setImmediate(r)); // the blocked pumps have ended
+  up.onDrain(peer);
+}
+
+/** An uploader whose reads never finish, one unchoked peer, and `pieces` requested in that order. */
+async function setup(pieceLength: number, count: number, pieces: number[]): Promise<number[]> {
+  const layout = new PieceLayout([{ path: ['f'], length: count * pieceLength }], pieceLength);
+  const reads: number[] = [];
+  const { up, peer } = uploader(layout, {
     readPiece: (i) => {
       reads.push(i);
       return new Promise<Buffer>(() => undefined);
     },
     cached: (i) => (reads.includes(i) ? 'first' : 'no'),
-    seeding: () => true,
-    peers: () => [peer],
-    readFailed: () => undefined,
   });
-  // queue every request first, then let the uploader start
-  peer.blocked = true;
-  for (const index of pieces) for (let b = 0; b < Math.min(4, pieceLength / (16 * KiB)); b++) up.onRequest(peer, { index, begin: b * 16 * KiB, length: 16 * KiB });
-  await new Promise((r) => setImmediate(r)); // the blocked pumps have ended
-  up.onDrain(peer);
+  const blocks = Math.min(4, pieceLength / (16 * KiB));
+  await requestAll(
+    up,
+    peer,
+    pieces.flatMap((index) => Array.from({ length: blocks }, (_, b) => ({ index, begin: b * 16 * KiB, length: 16 * KiB }))),
+  );
   return reads;
 }
 
@@ -67,41 +88,30 @@ test('16 KiB pieces served one by one: reads stay ahead of the sends, and the qu
   const layout = new PieceLayout([{ path: ['f'], length: 4096 * pieceLength }], pieceLength);
   const order = scattered(1000, 4096);
   const sent: number[] = [];
-  const transport = {
-    send: () => true,
-    sendPiece: (index: number) => {
+  const read = new Map<number, number>(); // piece -> how many had been sent when it was read
+  let looks = 0;
+  const { up, peer } = uploader(
+    layout,
+    {
+      readPiece: async (i) => {
+        if (!read.has(i)) read.set(i, sent.length);
+        return Buffer.alloc(pieceLength);
+      },
+      cached: (i) => {
+        looks++;
+        return read.has(i) ? 'first' : 'no';
+      },
+    },
+    (index) => {
       sent.push(index);
       return true;
     },
-    close: () => undefined,
-  } as unknown as PeerTransport;
-  const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
-  peer.amChoking = false;
-  const read = new Map<number, number>(); // piece -> how many had been sent when it was read
-  let looks = 0;
-  const up = new Uploader({
-    layout,
-    limits: DEFAULT_LIMITS,
-    uploadLimit: undefined,
-    signal: new AbortController().signal,
-    now: () => 0,
-    havePiece: () => true,
-    readPiece: async (i) => {
-      if (!read.has(i)) read.set(i, sent.length);
-      return Buffer.alloc(pieceLength);
-    },
-    cached: (i) => {
-      looks++;
-      return read.has(i) ? 'first' : 'no';
-    },
-    seeding: () => true,
-    peers: () => [peer],
-    readFailed: () => undefined,
-  });
-  peer.blocked = true;
-  for (const index of order) up.onRequest(peer, { index, begin: 0, length: pieceLength });
-  await new Promise((r) => setImmediate(r));
-  up.onDrain(peer);
+  );
+  await requestAll(
+    up,
+    peer,
+    order.map((index) => ({ index, begin: 0, length: pieceLength })),
+  );
   for (let i = 0; i < 100 && sent.length < order.length; i++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(sent, order, 'every piece sent, in order');
   // each piece but the first was read while at least one piece before it was still to send
