@@ -44,7 +44,7 @@ export class Connector {
       this.d.book.remove(addr);
       return w.transport.close('connected to ourselves');
     }
-    this.d.peers.attach(w.transport, addr, w.peerId, this.d.book.sourceOf(addr) ?? 'tracker', w.fast);
+    this.d.peers.attach(w.transport, addr, w.peerId, this.d.book.sourceOf(addr) ?? 'tracker', w.reserved);
   }
 
   private failed(addr: PeerAddress, err: unknown): void {

@@ -72,7 +72,9 @@ export class Downloader {
   pipelineTarget(peer: PeerConnection): number {
     const { minPipeline, maxPipeline, pipelineSeconds } = this.host.limits;
     const perSecond = peer.down.rate(this.host.now()) / this.host.layout.blockLength;
-    return Math.max(minPipeline, Math.min(maxPipeline, Math.ceil(perSecond * pipelineSeconds)));
+    // more than the peer said it queues would be rejected, or dropped
+    const most = Math.min(maxPipeline, peer.reqq ?? maxPipeline);
+    return Math.max(Math.min(minPipeline, most), Math.min(most, Math.ceil(perSecond * pipelineSeconds)));
   }
 
   /** Sends as many requests to this peer as its pipeline has room for. */

@@ -47,6 +47,12 @@ export class PeerConnection {
   blocked = false;
   /** The peer supports the fast extension (BEP 6). */
   fast = false;
+  /** The peer supports the extension protocol (BEP 10). */
+  extensions = false;
+  /** How many requests the peer queues (its extended handshake's reqq), when it said. */
+  reqq: number | undefined;
+  /** Its client's name and version (the extended handshake's v), when it said. */
+  client: string | undefined;
   closed = false;
   closeReason = '';
   /** Contributed a bad piece; kept to ban repeat offenders. */

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { Bitfield } from '../wire/bitfield.js';
+import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.js';
+import { supportsExtensionProtocol, supportsFastExtension } from '../wire/handshake.js';
 import { HAVE_ALL, HAVE_NONE, INTERESTED, NOT_INTERESTED, type Message } from '../wire/messages.js';
+import { VERSION } from '../version.js';
 import type { TorrentLimits } from './defaults.js';
 import type { Downloader } from './downloader.js';
 import { PeerConnection, type PeerTransport } from './peer-connection.js';
@@ -19,6 +22,8 @@ export interface PeerSetHost {
   readonly downloader: Downloader;
   readonly uploader: Uploader;
   readonly pieceCount: number;
+  /** Where we accept connections (0: unknown), told to peers in the extended handshake. */
+  readonly listenPort: number;
   /** Pieces we have on disk (what we tell peers). */
   readonly haveBits: Bitfield;
   now(): number;
@@ -37,6 +42,7 @@ export class PeerSet extends EventEmitter {
   private readonly byId = new Map<string, PeerConnection>();
   private nextKey = 1;
   private lastChoke = 0;
+  private ourExtendedHandshake: Buffer | undefined;
 
   constructor(private readonly host: PeerSetHost) {
     super();
@@ -59,7 +65,8 @@ export class PeerSet extends EventEmitter {
   }
 
   /** Takes over a connection whose handshake is done. Returns undefined if refused. */
-  attach(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, source: PeerSource, fast: boolean): PeerConnection | undefined {
+  /** `reserved`: the peer's handshake's reserved bytes (the extensions it supports). */
+  attach(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, source: PeerSource, reserved: Buffer): PeerConnection | undefined {
     const id = peerId.toString('hex');
     if (transport.closed) return undefined;
     if (this.byId.has(id)) {
@@ -72,7 +79,8 @@ export class PeerSet extends EventEmitter {
     }
     const h = this.host;
     const peer = new PeerConnection(this.nextKey++, transport, addr, peerId, source, h.pieceCount, h.now());
-    peer.fast = fast;
+    peer.fast = supportsFastExtension(reserved);
+    peer.extensions = supportsExtensionProtocol(reserved);
     this.byKey.set(peer.key, peer);
     this.byId.set(id, peer);
     h.book.connected(addr, source);
@@ -84,10 +92,44 @@ export class PeerSet extends EventEmitter {
       h.downloader.fill(peer);
     });
     transport.on('close', (reason) => this.detach(peer, reason));
+    // the bitfield (or have-all) must be the first message; the extended handshake follows
     this.sendHave(peer);
+    if (peer.extensions) peer.send({ type: 'extended', id: 0, payload: this.extendedHandshake() });
     log('%s connected (%s), %d peers', peer.label, source, this.byKey.size);
     this.emit('peer', peer);
     return peer;
+  }
+
+  /**
+   * Ours (BEP 10): no extension messages yet, but reqq tells peers how many requests we
+   * queue. Without it libtorrent keeps 500 in flight; a seeder's reply to each request
+   * is then one round trip behind, and 16 KiB pieces came 6% slower than with 2000.
+   */
+  private extendedHandshake(): Buffer {
+    const port = this.host.listenPort;
+    this.ourExtendedHandshake ??= encodeExtendedHandshake({
+      m: {},
+      v: `swarm ${VERSION}`,
+      // requests that crossed our blocks on the wire may go a little over what a peer was told
+      reqq: Math.floor(this.host.limits.maxQueuedRequests * 0.8),
+      ...(port > 0 ? { p: port } : {}),
+    });
+    return this.ourExtendedHandshake;
+  }
+
+  private onExtended(peer: PeerConnection, id: number, payload: Buffer): void {
+    // other ids are extensions we do not offer: a peer may not send them, and they do no harm
+    if (id !== 0) return;
+    let h;
+    try {
+      h = decodeExtendedHandshake(payload);
+    } catch (err) {
+      // the extension protocol is optional: the peer still speaks the rest well enough
+      return this.violation(peer, errorMessage(err));
+    }
+    peer.reqq = h.reqq;
+    peer.client = h.v;
+    this.host.downloader.fill(peer);
   }
 
   private sendHave(peer: PeerConnection): void {
@@ -136,7 +178,8 @@ export class PeerSet extends EventEmitter {
   private dispatch(peer: PeerConnection, msg: Message): void {
     const h = this.host;
     const first = !peer.sawMessage;
-    peer.sawMessage = true;
+    // some clients send their extended handshake before their bitfield
+    if (msg.type !== 'extended') peer.sawMessage = true;
     switch (msg.type) {
       case 'keep-alive':
         return;
@@ -200,8 +243,11 @@ export class PeerSet extends EventEmitter {
         h.downloader.onReject(peer, msg.index, msg.begin);
         h.downloader.fill(peer);
         return;
+      case 'extended':
+        this.onExtended(peer, msg.id, msg.payload);
+        return;
       default:
-        // port, suggest, allowed-fast, extended, unknown: nothing we act on yet
+        // port, suggest, allowed-fast, unknown: nothing we act on yet
         return;
     }
   }

@@ -7,7 +7,7 @@ import { UdpTrackerClient } from '../tracker/client/udp.js';
 import { WireError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { VERSION } from '../version.js';
-import { makeReserved, supportsFastExtension, type Handshake } from '../wire/handshake.js';
+import { makeReserved, type Handshake } from '../wire/handshake.js';
 import type { PeerAddress } from './peer-book.js';
 import { Torrent, type Dialled, type TorrentOptions } from './torrent.js';
 import { DEFAULT_LIMITS, type TorrentLimits } from './defaults.js';
@@ -41,7 +41,7 @@ export function makePeerId(): Buffer {
   return Buffer.concat([Buffer.from(tag, 'latin1'), randomBytes(12)]);
 }
 
-const RESERVED = makeReserved({ fast: true });
+const RESERVED = makeReserved({ fast: true, extensionProtocol: true });
 
 /**
  * What the torrents of one process share: our peer id, the listening socket (an incoming
@@ -122,7 +122,7 @@ export class Session {
       const t = this.torrents.get(remote.infoHash.toString('hex'));
       if (!t) return wire.close('unknown torrent');
       const addr = { host: wire.remoteAddress, port: wire.remotePort };
-      t.attachIncoming(wire, addr, remote.peerId, supportsFastExtension(remote.reserved));
+      t.attachIncoming(wire, addr, remote.peerId, remote.reserved);
     });
   }
 
@@ -178,7 +178,7 @@ export class Session {
       wire.once('handshake', (remote: Handshake) => {
         wire.off('close', onClose);
         // PeerWire holds back messages until the torrent attaches its 'message' listener
-        resolve({ transport: wire, peerId: remote.peerId, fast: supportsFastExtension(remote.reserved) });
+        resolve({ transport: wire, peerId: remote.peerId, reserved: remote.reserved });
       });
     });
   }

@@ -11,7 +11,8 @@ export type TorrentPhase = 'idle' | 'checking' | 'downloading' | 'seeding' | 'st
 export interface Dialled {
   transport: PeerTransport;
   peerId: Buffer;
-  fast: boolean;
+  /** The reserved bytes of its handshake: the extensions it supports. */
+  reserved: Buffer;
 }
 
 export interface TorrentOptions {

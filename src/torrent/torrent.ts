@@ -136,6 +136,7 @@ export class Torrent extends EventEmitter {
         return self.uploader;
       },
       pieceCount: this.layout.pieceCount,
+      listenPort: opts.port,
       haveBits: this.haveBits,
       now: this.now,
       downloading: () => this.phase === 'downloading',
@@ -198,7 +199,7 @@ export class Torrent extends EventEmitter {
   }
 
   /** An incoming connection whose handshake named this torrent. */
-  attachIncoming(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, fast: boolean): void {
+  attachIncoming(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, reserved: Buffer): void {
     if (this.phase !== 'downloading' && this.phase !== 'seeding') {
       transport.close('torrent not active');
       return;
@@ -207,7 +208,7 @@ export class Torrent extends EventEmitter {
       transport.close('banned');
       return;
     }
-    this.peers.attach(transport, addr, peerId, 'incoming', fast);
+    this.peers.attach(transport, addr, peerId, 'incoming', reserved);
   }
 
   private tick(): void {

@@ -29,6 +29,8 @@ export interface FakeOptions {
   handshakeInfoHash?: Buffer;
   /** Advertise the fast extension (BEP 6) in the reserved bytes. */
   fast?: boolean;
+  /** Advertise the extension protocol (BEP 10) in the reserved bytes. */
+  extensions?: boolean;
   /** Skip the handshake entirely: the behaviour gets the bare socket (pre-handshake attacks). */
   raw?: boolean;
 }
@@ -105,7 +107,7 @@ export class FakeConnection extends EventEmitter {
     return encodeHandshake({
       infoHash: this.opts.handshakeInfoHash ?? this.opts.torrent.infoHash,
       peerId: this.peerId,
-      reserved: makeReserved({ fast: this.opts.fast ?? false }),
+      reserved: makeReserved({ fast: this.opts.fast ?? false, extensionProtocol: this.opts.extensions ?? false }),
     });
   }
 
