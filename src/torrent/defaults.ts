@@ -70,9 +70,9 @@ export const DEFAULT_LIMITS: TorrentLimits = {
   maxPipeline: 250,
   pipelineSeconds: 2,
   requestTimeoutMs: 30_000,
-  // peers are told four fifths of it (reqq): libtorrent then keeps 2000 requests in flight,
-  // as it does with its own seeders; a full queue rejects, and rejects count as violations
-  maxQueuedRequests: 2500,
+  // above maxPipeline (ours) and what we announce (reqq 500): a full queue rejects, and
+  // rejects count as violations
+  maxQueuedRequests: 1024,
   maxViolations: 64,
   // twice the wire's high-water mark (1 MiB), where blocks stop
   maxSendBuffer: 2 * 1024 * 1024,
