@@ -24,8 +24,11 @@ export interface ResumeFileStat {
 export interface ResumeState {
   infoHashHex: string;
   layout: PieceLayout;
-  /** Pieces verified AND written (handed to the OS), so present on disk. */
-  have: readonly boolean[];
+  /**
+   * Pieces verified AND written (handed to the OS), so present on disk. While pieces are
+   * still being written, a function: asked once the files are stat'ed (see saveNow).
+   */
+  have: readonly boolean[] | (() => Promise<readonly boolean[]>);
 }
 
 export interface LoadedResume {
@@ -127,7 +130,8 @@ const saving = new Map<string, Promise<void>>();
 
 /**
  * Write the resume file atomically: a temp file in the same folder, fsync, rename over the
- * old one, fsync the folder. Call after storage.flush(), so every piece it lists is on disk.
+ * old one, fsync the folder. Every piece it lists must be on disk: call it after
+ * storage.flush(), or give `have` as a function that flushes.
  */
 export async function saveResume(root: string, state: ResumeState, backend: FsBackend = nodeBackend): Promise<void> {
   const confiner = new Confiner(root, backend);
@@ -157,7 +161,11 @@ async function saveNow(confiner: Confiner, rel: string[], state: ResumeState, ba
     }
     if (st !== null && st.isFile) stats[i] = { size: st.size, mtimeUs: mtimeUs(st.mtimeMs) };
   });
-  const bytes = encodeResume(state.infoHashHex, layout, state.have, stats);
+  // the pieces only now: one written after the stat changes the file's mtime, so a restart
+  // hashes that file; one written between a list taken earlier and the stat would be on
+  // disk, under the mtime we record, and missing from the list
+  const have = typeof state.have === 'function' ? await state.have() : state.have;
+  const bytes = encodeResume(state.infoHashHex, layout, have, stats);
   const path = await confiner.resolve(rel, true);
   const tmp = `${path}.tmp`;
   let h;

@@ -160,11 +160,15 @@ export class TorrentDisk {
   private async save(have: Bitfield, useReserve = true): Promise<void> {
     this.dirty = false;
     this.lastSave = Date.now();
-    // only pieces already handed to the OS are listed: flush first
-    const snapshot = Array.from({ length: have.length }, (_, i) => have.has(i));
-    await this.storage.flush();
     const m = this.opts.metainfo;
-    const state = { infoHashHex: m.infoHashHex, layout: m.layout, have: snapshot };
+    // taken after the files' mtimes (saveResume asks), and only pieces already handed to
+    // the OS are listed: flush after
+    const pieces = async () => {
+      const snapshot = Array.from({ length: have.length }, (_, i) => have.has(i));
+      await this.storage.flush();
+      return snapshot;
+    };
+    const state = { infoHashHex: m.infoHashHex, layout: m.layout, have: pieces };
     try {
       await saveResume(this.opts.root, state, this.opts.backend);
     } catch (err) {

@@ -138,3 +138,47 @@ test('disk full: a periodic save does not take the reserve, so the save on close
   const saved = await readResume(out, m);
   assert.deepEqual(saved.have, [true, true, false, false], 'the save on close used the reserve');
 });
+
+test('a piece written while a periodic save waits for its stat is listed, so a restart trusts the file and keeps it', async (t) => {
+  const data = bytes(256 * KiB);
+  const src = writePayload(t, { 's.bin': data });
+  const m = await makeTorrent(join(src, 's.bin'), 64 * KiB);
+  const out = tempDir(t);
+  // the save's stat of the payload waits until the test lets it go
+  let release: () => void = () => undefined;
+  let armed = false;
+  let held = false;
+  class SlowStat extends TestBackend {
+    override async stat(path: string) {
+      if (armed && path.endsWith('s.bin') && !held) {
+        held = true;
+        await new Promise<void>((r) => (release = r));
+      }
+      return super.stat(path);
+    }
+  }
+  const have = new Bitfield(m.layout.pieceCount);
+  const written = new Set<number>();
+  const opts = { metainfo: m, root: out, onError: () => undefined, onBackpressure: () => undefined, resumeSaveMs: 0 };
+  const disk = new TorrentDisk({ ...opts, backend: new SlowStat(), onWritten: (i) => written.add(i) });
+  await disk.check({ recheck: false });
+  disk.write(0, Buffer.from(data.subarray(0, 64 * KiB)));
+  await until(() => written.has(0), 3000, 'piece 0 on disk');
+  have.set(0);
+  armed = true;
+  disk.maybeSaveResume(have);
+  await until(() => held, 3000, 'the save to stat the file');
+  // a piece lands while the save waits: it changes the file's mtime before the stat reads it
+  disk.write(1, Buffer.from(data.subarray(64 * KiB, 128 * KiB)));
+  await until(() => written.has(1), 3000, 'piece 1 on disk');
+  have.set(1);
+  release();
+  await sleep(100);
+  const saved = await readResume(out, m);
+  assert.deepEqual(saved.have, [true, true, false, false], 'listed with the mtime that includes it');
+  // kill -9 now (no save on close): a restart trusts the resume file and finds both pieces
+  const again = new TorrentDisk({ ...opts, backend: new TestBackend(), onWritten: () => undefined });
+  assert.deepEqual(await again.check({ recheck: false }), [true, true, false, false]);
+  await again.close(new Bitfield(m.layout.pieceCount));
+  await disk.close(have);
+});
