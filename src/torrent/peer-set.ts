@@ -71,8 +71,10 @@ export class PeerSet extends EventEmitter {
     return this.byId.has(peerId.toString('hex'));
   }
 
-  /** Takes over a connection whose handshake is done. Returns undefined if refused. */
-  /** `reserved`: the peer's handshake's reserved bytes (the extensions it supports). */
+  /**
+   * Takes over a connection whose handshake is done. Returns undefined if refused.
+   * `reserved`: the reserved bytes of the peer's handshake (the extensions it supports).
+   */
   attach(transport: PeerTransport, addr: PeerAddress, peerId: Buffer, source: PeerSource, reserved: Buffer): PeerConnection | undefined {
     const id = peerId.toString('hex');
     if (transport.closed) return undefined;
