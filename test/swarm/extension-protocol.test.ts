@@ -37,7 +37,10 @@ test('a peer that offers the extension protocol gets our extended handshake, aft
   assert.equal(plain.count('extended'), 0);
 });
 
-/** A seeder that answers nothing, so every request we send stays in flight; `reqq` in its extended handshake (sent before its bitfield). */
+/**
+ * A seeder that answers nothing, so every request we send stays in flight; `reqq` goes in
+ * its extended handshake, which it sends before its bitfield.
+ */
 async function silentSeeder(t: TestContext, reqq: number | undefined) {
   const s = await swarm(t, { size: 1024 * KB, pieceLength: 64 * KB });
   const log = watchPeers(s.leecher.torrent);
@@ -58,7 +61,7 @@ test("a seeder's reqq caps how many requests we keep in flight to it, and its ha
   assert.equal(capped.requests, 3, 'no more than the seeder queues');
   assert.equal(capped.peer.reqq, 3);
   assert.equal(capped.peer.client, 'Fake 1.0');
-  assert.ok(capped.peer.has.isComplete(), 'the bitfield after the extended handshake counted as the first message');
+  assert.ok(capped.peer.has.isComplete(), 'its bitfield, after the extended handshake, was taken');
   assert.equal(capped.peer.violations, 0);
   const free = await silentSeeder(t, undefined);
   assert.equal(free.requests, DEFAULT_LIMITS.minPipeline, 'without reqq: our own starting pipeline');
