@@ -5,6 +5,7 @@ import { scratchDir } from './clients/cleanup.js';
 import { LibtorrentPeer } from './clients/libtorrent.js';
 import { needClients } from './clients/real.js';
 import { ourDone, startOurs } from './clients/swarm-side.js';
+import { VERSION } from '../../src/version.js';
 
 /**
  * Message Stream Encryption with libtorrent, which opens every connection with it by
@@ -41,6 +42,8 @@ test('libtorrent as it comes opens with MSE: swarm answers it and they go on in 
   if (!needClients(t, ['libtorrent'])) return;
   const lt = await theyLeech(t, undefined);
   assert.deepEqual([...lt.encryptions], ['plaintext'], lt.tail());
+  // libtorrent names a peer by the v of its extended handshake (BEP 10), when it sent one
+  assert.deepEqual([...lt.peerClients], [`swarm ${VERSION}`], lt.tail());
 });
 
 test('a libtorrent leecher that requires RC4 downloads from swarm, every byte ciphered', async (t) => {

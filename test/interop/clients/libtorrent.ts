@@ -54,6 +54,8 @@ export class LibtorrentPeer {
    * LtStatus.peers; one still handshaking shows 'none').
    */
   readonly encryptions = new Set<string>();
+  /** What it calls its peers that carried payload (from their extended handshakes, or peer ids). */
+  readonly peerClients = new Set<string>();
 
   constructor(t: TestContext, opts: LtOptions) {
     const args = [LT_SCRIPT, '--torrent', opts.torrentFile, '--save', opts.dir, '--timeout', String(opts.timeoutSec ?? 240)];
@@ -74,7 +76,11 @@ export class LibtorrentPeer {
     for (; this.lines < all.length - 1; this.lines++) {
       const s = JSON.parse(all[this.lines]!) as LtStatus;
       if (s.event === 'seeding') this.seeding = true;
-      for (const p of s.peers ?? []) if (p.up > 0 || p.down > 0) this.encryptions.add(p.enc);
+      for (const p of s.peers ?? []) {
+        if (p.up === 0 && p.down === 0) continue;
+        this.encryptions.add(p.enc);
+        this.peerClients.add(p.client);
+      }
       if (s.event !== 'listening') this.last = s;
     }
   }

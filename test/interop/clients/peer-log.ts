@@ -68,13 +68,18 @@ export class PeerLog {
     return n;
   }
 
+  /** What that client's extended handshakes (BEP 10) said: its name (v) and reqq, per connection. */
+  extendedOf(client: ClientName): Array<{ v: string | undefined; reqq: number | undefined }> {
+    return this.seen.filter((s) => s.client === client).map((s) => ({ v: s.peer.client, reqq: s.peer.reqq }));
+  }
+
   /** One line per connection, for diagnostics. */
   describe(): string {
     return this.seen
       .map((s) => {
         const w = s.peer.transport;
         const why = s.peer.closed ? `closed: ${s.peer.closeReason}` : 'open';
-        return `${s.client} ${s.peer.label} ${s.peer.source} rx=${w.payloadReceived} tx=${w.payloadSent} has=${s.peer.has.count()} violations=${s.peer.violations} (${why})`;
+        return `${s.client} ${s.peer.label} ${s.peer.source} rx=${w.payloadReceived} tx=${w.payloadSent} has=${s.peer.has.count()} violations=${s.peer.violations} v=${s.peer.client ?? '-'} reqq=${s.peer.reqq ?? '-'} (${why})`;
       })
       .join('\n');
   }

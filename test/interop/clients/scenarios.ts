@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { assertSameFiles, makePayload, multiFile, MULTI_PIECE, since, singleFile, SINGLE_PIECE } from './common.js';
 import { needClients, startRealLeecher, startRealSeeder, type RealKind, type RealSeeder, type SeederOptions } from './real.js';
+import type { PeerLog } from './peer-log.js';
 import { ourDone, startOurs } from './swarm-side.js';
 
 /** The two payload shapes every client is tried with. */
@@ -45,6 +46,7 @@ export async function weDownload(
   assert.equal(us.torrent.stats().failedPieces, 0);
   assert.equal(us.log.violations(), 0, `protocol violations counted against real clients:\n${us.log.describe()}`);
   assert.ok(us.log.maxOpen >= kinds.length, `at most ${us.log.maxOpen} peers were connected at once:\n${us.log.describe()}`);
+  assertExtendedHandshakes(t, us.log, kinds);
   let received = 0;
   for (const s of seeders) {
     const ours = us.log.receivedFrom(s.kind);
@@ -56,6 +58,25 @@ export async function weDownload(
     if (kinds.length === 1) assert.ok(theirs >= total, `${s.kind} says it uploaded ${theirs} of ${total} bytes`);
   }
   assert.ok(received >= total, `received ${received} of ${total} bytes:\n${us.log.describe()}`);
+}
+
+/** What each real client calls itself in its extended handshake (BEP 10). */
+const CLIENT_NAMES: Record<RealKind, RegExp> = {
+  libtorrent: /^libtorrent\//,
+  transmission: /^Transmission /,
+  aria2: /^aria2\//,
+};
+
+/** Every real client sent its extended handshake, and we read its name from it. */
+function assertExtendedHandshakes(t: TestContext, log: PeerLog, kinds: RealKind[]): void {
+  for (const k of kinds) {
+    const said = log.extendedOf(k);
+    t.diagnostic(`${k} extended handshake: ${JSON.stringify(said)}`);
+    assert.ok(
+      said.some((h) => h.v !== undefined && CLIENT_NAMES[k].test(h.v)),
+      `${k}'s extended handshake not read:\n${log.describe()}`,
+    );
+  }
 }
 
 /**
@@ -92,4 +113,5 @@ export async function theyDownload(t: TestContext, kinds: RealKind[], shape: Sha
     }
   }
   assert.equal(us.log.violations(), 0, `protocol violations counted against real clients:\n${us.log.describe()}`);
+  assertExtendedHandshakes(t, us.log, kinds);
 }
