@@ -129,7 +129,6 @@ export class PieceStorage {
     if (!this.layout.inPiece(index, begin, length)) {
       throw new RangeError(`range ${begin}+${length} is not inside piece ${index}`);
     }
-    if (into && into.length < length) throw new RangeError(`a buffer of ${into.length} bytes cannot hold ${length}`);
     return this.readRange(this.layout.pieceOffset(index) + begin, length, `piece ${index}`, into);
   }
 
@@ -148,16 +147,17 @@ export class PieceStorage {
     const last = first + count - 1;
     const start = this.layout.pieceOffset(first);
     const length = this.layout.pieceOffset(last) + this.layout.pieceSize(last) - start;
-    if (into && into.length < length) throw new RangeError(`a buffer of ${into.length} bytes cannot hold ${length}`);
     return this.readRange(start, length, `pieces ${first}-${last}`, into);
   }
 
   /**
    * Bytes [start, start+length) of the torrent, one read per file span. Not zeroed (a
    * seeder reads a GiB this way): padding is filled by hand, the rest by reads checked for
-   * length, so every byte is set or the read fails. `what` names the pieces in errors.
+   * length, so every byte is set or the read fails. `what` names the pieces in errors;
+   * `into`, when given, is read into (its first `length` bytes).
    */
   private async readRange(start: number, length: number, what: string, into?: Buffer): Promise<Buffer> {
+    if (into && into.length < length) throw new RangeError(`a buffer of ${into.length} bytes cannot hold ${length}`);
     const out = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     const pieceLength = this.layout.pieceLength;

@@ -2,25 +2,17 @@ import { EventEmitter } from 'node:events';
 import { errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { Bitfield } from '../wire/bitfield.js';
-import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.js';
 import { supportsExtensionProtocol, supportsFastExtension } from '../wire/handshake.js';
 import { HAVE_ALL, HAVE_NONE, INTERESTED, NOT_INTERESTED, type Message } from '../wire/messages.js';
-import { VERSION } from '../version.js';
 import type { TorrentLimits } from './defaults.js';
 import type { Downloader } from './downloader.js';
+import { ourExtendedHandshake, takeExtendedHandshake } from './extended-handshake.js';
 import { PeerConnection, type PeerTransport } from './peer-connection.js';
 import type { PeerAddress, PeerBook, PeerSource } from './peer-book.js';
 import type { PiecePicker } from './picker.js';
 import type { Uploader } from './uploader.js';
 
 const log = logger('peers');
-
-/**
- * The request queue we announce (reqq). libtorrent keeps this many requests in flight to
- * us. 2000, as libtorrent's own seeders announce, was 3% faster for one libtorrent leecher
- * of 16 KiB pieces but 7% slower with four of our seeders (its CPU up 10-15%): 500 it is.
- */
-const ANNOUNCED_QUEUE = 500;
 
 export interface PeerSetHost {
   readonly limits: TorrentLimits;
@@ -103,41 +95,24 @@ export class PeerSet extends EventEmitter {
     transport.on('close', (reason) => this.detach(peer, reason));
     // the bitfield (or have-all) must be the first message; the extended handshake follows
     this.sendHave(peer);
-    if (peer.extensions) peer.send({ type: 'extended', id: 0, payload: this.extendedHandshake() });
+    if (peer.extensions) {
+      this.ourExtendedHandshake ??= ourExtendedHandshake(h.limits, h.listenPort);
+      peer.send({ type: 'extended', id: 0, payload: this.ourExtendedHandshake });
+    }
     log('%s connected (%s), %d peers', peer.label, source, this.byKey.size);
     this.emit('peer', peer);
     return peer;
   }
 
-  /**
-   * Ours (BEP 10): no extension messages yet; reqq tells peers how many requests we
-   * queue, v who we are, p where we listen.
-   */
-  private extendedHandshake(): Buffer {
-    const port = this.host.listenPort;
-    this.ourExtendedHandshake ??= encodeExtendedHandshake({
-      m: {},
-      v: `swarm ${VERSION}`,
-      // requests that crossed our blocks on the wire may go a little over what a peer was told
-      reqq: Math.min(ANNOUNCED_QUEUE, Math.floor(this.host.limits.maxQueuedRequests * 0.8)),
-      ...(port > 0 ? { p: port } : {}),
-    });
-    return this.ourExtendedHandshake;
-  }
-
   private onExtended(peer: PeerConnection, id: number, payload: Buffer): void {
     // other ids are extensions we do not offer: a peer may not send them, and they do no harm
     if (id !== 0) return;
-    let h;
     try {
-      h = decodeExtendedHandshake(payload);
+      takeExtendedHandshake(peer, payload);
     } catch (err) {
       // the extension protocol is optional: the peer still speaks the rest well enough
-      return this.violation(peer, errorMessage(err));
+      this.violation(peer, errorMessage(err));
     }
-    peer.reqq = h.reqq;
-    peer.client = h.v;
-    this.host.downloader.fill(peer);
   }
 
   private sendHave(peer: PeerConnection): void {

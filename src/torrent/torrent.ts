@@ -219,7 +219,6 @@ export class Torrent extends EventEmitter {
     this.disk.maybeSaveResume(this.haveBits);
   }
 
-  /** Pauses or resumes reading from every peer (disk backpressure, download limit). */
   /**
    * Reading from peers goes on unless the disk is behind or the download limit holds it;
    * either one letting go must not resume what the other still holds (a throttled download
@@ -229,6 +228,7 @@ export class Torrent extends EventEmitter {
     return !this.disk.backpressure && !this.throttle?.holding();
   }
 
+  /** Pauses or resumes reading from every peer (disk backpressure, download limit). */
   private updateReading(): void {
     const on = this.readingAllowed();
     for (const p of this.peers.values()) {
