@@ -3,6 +3,7 @@ import { closeSync, cpSync, openSync, readdirSync, readSync, rmSync, statSync, u
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { resumePath } from '../../src/storage/resume.js';
+import { sleep, until } from '../helpers/fake-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { TestBackend } from '../unit/storage/backends.js';
 import { bytes, local, makeTorrent, startPeer, whenDone, writePayload } from './harness.js';
@@ -160,17 +161,35 @@ test('stop with writes in flight: they finish and the resume file lists every pi
   const m = await makeTorrent(join(src, 'slowdisk.bin'), 64 * KiB);
   const seeder = await startPeer(t, m, src);
   const out = tempDir(t);
-  // a slow disk: verified pieces wait in the write queue
+  // a stuck disk: verified pieces wait in the write queue until the stop has begun (a slow
+  // disk alone was not enough: on a slow machine the download outran it and one writev
+  // stored every piece before the stop)
   const backend = new TestBackend();
-  backend.writeDelayMs = 40;
+  let release!: () => void;
+  const stuck = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  backend.holdWrite = (path) => {
+    if (!path.endsWith('slowdisk.bin')) return undefined;
+    held++;
+    return stuck;
+  };
   const first = await startCounting(t, m, out, { backend });
-  first.torrent.addPeers([local(seeder.port)], 'manual');
-  await afterPieces(first.torrent, 4);
-  const queued = first.torrent.stats();
-  await first.session.close();
+  let closing: Promise<void>;
+  let queued: ReturnType<typeof first.torrent.stats>;
+  try {
+    first.torrent.addPeers([local(seeder.port)], 'manual');
+    await until(() => held > 0, 20_000, 'a piece write waiting on the disk');
+    queued = first.torrent.stats();
+    closing = first.session.close();
+    await sleep(50);
+  } finally {
+    // a failure above must not leave the disk stuck, or the cleanup would wait forever
+    release();
+  }
+  await closing;
   const saved = await readResume(out, m);
   const onDisk = matching(bytesOnDisk(src, m.layout), bytesOnDisk(out, m.layout), m.layout);
-  t.diagnostic(`verified before stop ${queued.piecesDone}, on disk after stop ${count(onDisk)}, in the resume file ${count(saved.have)}`);
+  t.diagnostic(`written before stop ${queued.piecesDone}, on disk after stop ${count(onDisk)}, in the resume file ${count(saved.have)}`);
   assert.ok(count(onDisk) > queued.piecesDone, 'writes were still in flight at stop');
   assert.deepEqual(saved.have, onDisk, 'every piece written, and only those, is in the resume file');
 });

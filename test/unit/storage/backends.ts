@@ -23,6 +23,8 @@ export class TestBackend implements FsBackend {
   /** Return an error code to refuse an open. */
   refuseOpen: (path: string, mode: OpenMode) => string | undefined = () => undefined;
   writeDelayMs = 0;
+  /** A write to `path` waits for the promise returned (after onWrite, before the delay). */
+  holdWrite: (path: string) => Promise<void> | undefined = () => undefined;
   /** Called at the start of every write (and writev, with its total), before the delay. */
   onWrite: (path: string, length: number) => void = () => undefined;
   /** System calls that wrote: write and writev each count one. */
@@ -50,6 +52,7 @@ export class TestBackend implements FsBackend {
       async write(buf, off, len, pos) {
         if (closed) throw sysError('EBADF', 'write after close');
         self.onWrite(path, len);
+        await self.holdWrite(path);
         if (self.writeDelayMs > 0) await sleep(self.writeDelayMs);
         const room = self.diskBytes - self.bytesWritten;
         if (room <= 0) throw sysError('ENOSPC', `write '${path}'`);
@@ -65,6 +68,7 @@ export class TestBackend implements FsBackend {
               if (closed) throw sysError('EBADF', 'write after close');
               const total = bufs.reduce((n, b) => n + b.length, 0);
               self.onWrite(path, total);
+              await self.holdWrite(path);
               if (self.writeDelayMs > 0) await sleep(self.writeDelayMs);
               const room = self.diskBytes - self.bytesWritten;
               if (room <= 0) throw sysError('ENOSPC', `write '${path}'`);
