@@ -5,6 +5,7 @@ import { logger } from '../util/log.js';
 import { Liveness } from './liveness.js';
 import { Obfuscation } from './obfuscation.js';
 import { PEER_WIRE_DEFAULTS, type AcceptHandshake, type PeerWireEvents, type PeerWireOptions } from './peer-wire-types.js';
+import { SlabSegments } from './send-slabs.js';
 import { readTapOf } from './shared-reads.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import { encodeHandshake, HandshakeReader, type Handshake } from '../wire/handshake.js';
@@ -15,12 +16,19 @@ import {
   KEEP_ALIVE_FRAME,
   ownedExceptBlock,
   PIECE_HEADER_LENGTH,
+  writePieceHeader,
   type Message,
 } from '../wire/messages.js';
 
 const log = logger('wire');
 
 export { PEER_WIRE_DEFAULTS } from './peer-wire-types.js';
+
+/** Reads a block straight into an outgoing buffer, when it can without waiting. */
+export interface BlockSource {
+  /** Fills into[at, at+length) with bytes [begin, begin+length) of piece `index`: false when it cannot now. */
+  readBlock(index: number, begin: number, length: number, into: Buffer, at: number): boolean;
+}
 export type { AcceptHandshake, CloseReason, PeerWireEvents, PeerWireOptions } from './peer-wire-types.js';
 
 /**
@@ -81,11 +89,15 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private readonly borrowed: boolean;
   /** Message Stream Encryption under the handshake, when allowed (see obfuscation.ts). */
   private layer: Obfuscation | undefined;
+  /** Piece messages assembled in shared slabs, not yet written (see sendPieceFrom). */
+  private readonly segments: SlabSegments;
+  private corks = 0;
 
   constructor(opts: PeerWireOptions) {
     super();
     const { socket } = opts;
     this.socket = socket;
+    this.segments = new SlabSegments((bytes, done) => socket.write(bytes, done));
     this.direction = opts.direction;
     this.peerId = opts.peerId;
     this.reserved = opts.reserved ?? Buffer.alloc(8);
@@ -153,9 +165,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     return this.bytesSent - this.payloadSent;
   }
 
-  /** Bytes queued in the socket, not yet taken by the kernel. */
+  /** Bytes queued to send, not yet taken by the kernel (in the socket, or in slabs until uncork). */
   get writableLength(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.segments.pending;
   }
 
   get isPaused(): boolean {
@@ -193,6 +205,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
       return false;
     }
     this.checkReady();
+    this.segments.flush();
     const header = encodePieceHeader(index, begin, block.length);
     const socket = this.socket;
     const encrypt = this.layer?.encrypt;
@@ -211,14 +224,40 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   }
 
   /**
+   * A piece message whose block `source` reads straight into the outgoing buffer, after
+   * its header. Undefined when the source cannot read it now (nothing is sent); else as
+   * send(). While corked, the blocks of adjacent calls leave as one chunk at uncork().
+   */
+  sendPieceFrom(index: number, begin: number, length: number, source: BlockSource): boolean | undefined {
+    if (this.closed) return false;
+    this.checkReady();
+    const n = PIECE_HEADER_LENGTH + length;
+    const slab = this.segments.reserve(n);
+    if (!slab) return undefined;
+    const at = slab.used;
+    if (!source.readBlock(index, begin, length, slab.buf, at + PIECE_HEADER_LENGTH)) return undefined;
+    writePieceHeader(slab.buf, at, index, begin, length);
+    this.layer?.encrypt?.apply(slab.buf.subarray(at, at + n));
+    this.segments.commit(slab, n);
+    if (this.corks === 0) this.segments.flush();
+    this.bytesSent += n;
+    this.payloadSent += length;
+    // counts bytes still in the open segment: a false here means the flush will take the
+    // socket over its own mark too, so 'drain' follows
+    return this.writableLength < this.highWater;
+  }
+
+  /**
    * Hold writes until uncork() (counted: as many uncorks as corks). Many blocks sent in
    * between leave in one system call instead of one each.
    */
   cork(): void {
+    this.corks++;
     this.socket.cork();
   }
 
   uncork(): void {
+    if (this.corks > 0 && --this.corks === 0) this.segments.flush();
     this.socket.uncork();
   }
 
@@ -245,6 +284,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     clearInterval(this.tickTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.held = [];
+    this.segments.drop();
     log('%s:%d closed: %s%s', this.remoteAddress, this.remotePort, reason, error ? ` (${error.message})` : '');
     this.socket.destroy();
   }
@@ -263,6 +303,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   /** Bytes as they go on the wire (the MSE handshake's own, or already ciphered). */
   private writeRaw(buf: Buffer): boolean {
     this.bytesSent += buf.length;
+    this.segments.flush();
     this.socket.write(buf);
     return this.socket.writableLength < this.highWater;
   }

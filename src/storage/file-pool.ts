@@ -12,6 +12,8 @@ interface Entry {
   readonly rel: readonly string[];
   readonly writable: boolean;
   readonly ready: Promise<FsHandle>;
+  /** The handle once open (ready has resolved). */
+  handle: FsHandle | undefined;
   opened: boolean;
   evicting: boolean;
   dirty: boolean;
@@ -69,6 +71,33 @@ export class FilePool {
       }
       return done;
     });
+  }
+
+  /**
+   * As read(), without waiting: undefined unless the file is open already and its handle
+   * reads on this thread now (see FsHandle.readNow). A failed read is undefined too: the
+   * caller goes on with read(), which reports it.
+   */
+  readNow(rel: readonly string[], buf: Buffer, offset: number, length: number, position: number): number | undefined {
+    if (this.closed) return undefined;
+    const key = rel.join('/');
+    const e = this.entries.get(key);
+    const h = e?.handle;
+    if (!e || !h?.readNow || e.evicting) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = h.readNow(buf, offset + done, length - done, position + done);
+        if (n === undefined) return undefined;
+        if (n === 0) break;
+        done += n;
+      }
+    } catch {
+      return undefined;
+    }
+    return done;
   }
 
   write(rel: readonly string[], buf: Buffer, offset: number, length: number, position: number): Promise<void> {
@@ -219,6 +248,7 @@ export class FilePool {
       rel,
       writable,
       ready: undefined as unknown as Promise<FsHandle>,
+      handle: undefined,
       opened: false,
       evicting: false,
       dirty: false,
@@ -238,6 +268,7 @@ export class FilePool {
         // Data written through an earlier handle is not synced yet: this one owes it.
         if (writable && this.dirtyClosed.delete(key)) e.dirty = true;
         e.opened = true;
+        e.handle = h;
         this.notify(); // a new evictable entry: waiters may use it
         return h;
       } catch (err) {

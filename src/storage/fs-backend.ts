@@ -29,6 +29,12 @@ export type OpenMode = 'read' | 'readwrite' | 'replace';
 export interface FsHandle {
   /** Bytes read into buf[offset..]; fewer than `length` only at end of file. */
   read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * As read(), on the calling thread, when that is cheap (the bytes are likely in the page
+   * cache); undefined when the read should go through read() instead. Optional. Throws
+   * like read().
+   */
+  readNow?(buf: Buffer, offset: number, length: number, position: number): number | undefined;
   /** Bytes written; may be fewer than `length` (callers loop). */
   write(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
   /**
@@ -119,14 +125,15 @@ class NodeHandle implements FsHandle {
     if (!writable || O_DIRECT === 0) this.direct = null;
   }
   async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return this.readNow(buf, offset, length, position) ?? (await this.fh.read(buf, offset, length, position)).bytesRead;
+  }
+  readNow(buf: Buffer, offset: number, length: number, position: number): number | undefined {
     const t0 = performance.now();
-    if (readGovernor.syncAllowed(t0)) {
-      const n = readSync(this.fh.fd, buf, offset, length, position);
-      const t1 = performance.now();
-      if (readGovernor.record(t1 - t0, length, t1)) log('a read of %d bytes took %d ms: the thread pool reads for a while', length, Math.round(t1 - t0));
-      return n;
-    }
-    return (await this.fh.read(buf, offset, length, position)).bytesRead;
+    if (!readGovernor.syncAllowed(t0)) return undefined;
+    const n = readSync(this.fh.fd, buf, offset, length, position);
+    const t1 = performance.now();
+    if (readGovernor.record(t1 - t0, length, t1)) log('a read of %d bytes took %d ms: the thread pool reads for a while', length, Math.round(t1 - t0));
+    return n;
   }
   write(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
     // one buffer is a pwritev of one: the direct-or-buffered choice lives in writev

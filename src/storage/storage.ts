@@ -132,6 +132,23 @@ export class PieceStorage {
     return this.readRange(this.layout.pieceOffset(index) + begin, length, `piece ${index}`, into);
   }
 
+  /**
+   * As read() into into[at, at+length), without waiting: false when some of it cannot be
+   * read on this thread now (a file not open yet, a cold disk, the part file, a short or
+   * failed read). Then use read(), which waits and reports errors.
+   */
+  readNow(index: number, begin: number, length: number, into: Buffer, at: number): boolean {
+    if (!this.layout.inPiece(index, begin, length) || at + length > into.length) return false;
+    const start = this.layout.pieceOffset(index) + begin;
+    for (const s of this.layout.spansAt(start, length)) {
+      const d = this.dest[s.file];
+      const to = at + s.rangeOffset;
+      if (d === 'pad') into.fill(0, to, to + s.length);
+      else if (d !== 'file' || this.pool.readNow(this.layout.files[s.file]!.path, into, to, s.length, s.fileOffset) !== s.length) return false;
+    }
+    return true;
+  }
+
   /** The whole piece `index`. */
   readPiece(index: number): Promise<Buffer> {
     return this.read(index, 0, this.layout.pieceSize(index));

@@ -9,6 +9,8 @@ interface Run {
   first: number;
   bytes: number;
   pieces: Promise<Buffer>[];
+  /** The run's bytes, once read. */
+  data?: Buffer;
   /** The recycled buffer the piece was read into, given back when the run is dropped. */
   into?: Buffer;
 }
@@ -59,6 +61,20 @@ export class PieceCache {
   }
 
   /**
+   * Copies bytes [begin, begin+length) of piece `index` to into[at..] when the piece is
+   * cached and read; false otherwise.
+   */
+  copyOut(index: number, begin: number, length: number, into: Buffer, at: number): boolean {
+    const run = this.byIndex.get(index);
+    const data = run?.data;
+    if (!data) return false;
+    // only the torrent's last piece is short, and it ends any run it is in
+    const from = (index - run.first) * this.sizeOf(run.first) + begin;
+    data.copy(into, at, from, from + length);
+    return true;
+  }
+
+  /**
    * Piece `index`. On a miss, `ahead()` (asked only then) says how many pieces from
    * `index` on are wanted soon: those not cached yet are read with it, in one run.
    */
@@ -85,9 +101,13 @@ export class PieceCache {
     const into = this.buffers?.take(bytes);
     // what the run holds is what it costs: a recycled buffer may be larger than asked for
     const run: Run = { first: index, bytes: into?.length ?? bytes, pieces: [], into };
-    if (count === 1) run.pieces.push(this.load(index, into));
-    else {
+    if (count === 1) {
+      const one = this.load(index, into);
+      one.then((b) => (run.data = b), () => undefined);
+      run.pieces.push(one);
+    } else {
       const all = this.loadRun!(index, count, into);
+      all.then((b) => (run.data = b), () => undefined);
       for (let k = 0, at = 0; k < count; k++) {
         const size = this.sizeOf(index + k);
         const from = at;

@@ -138,6 +138,11 @@ export class TorrentDisk {
     return this.storage.read(index, begin, length, into);
   }
 
+  /** See PieceStorage.readNow: the block read on this thread now, or false. */
+  readNow(index: number, begin: number, length: number, into: Buffer, at: number): boolean {
+    return this.storage.readNow(index, begin, length, into, at);
+  }
+
   /** Pieces first .. first+count-1 end to end, read together. */
   readRun(first: number, count: number, into?: Buffer): Promise<Buffer> {
     return this.storage.readRun(first, count, into);

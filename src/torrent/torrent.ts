@@ -120,6 +120,9 @@ export class Torrent extends EventEmitter {
       havePiece: (i) => this.haveBits.has(i),
       readPiece: (i, ahead) => this.cache.get(i, ahead),
       cached: (i) => this.cache.state(i),
+      blocks: {
+        readBlock: (i, begin, length, into, at) => this.cache.copyOut(i, begin, length, into, at) || this.disk.readNow(i, begin, length, into, at),
+      },
       lend: (block) => this.readBuffers.lend(block),
       seeding: () => this.phase === 'seeding',
       peers: () => this.peers.values(),

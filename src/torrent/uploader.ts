@@ -1,4 +1,5 @@
 import type { PieceLayout } from '../metainfo/layout.js';
+import type { BlockSource } from '../net/peer-wire.js';
 import { errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import type { TokenBucket } from '../util/token-bucket.js';
@@ -53,6 +54,11 @@ export interface UploadHost {
    * a run read together; 'yes' otherwise. Without it, every block looks ahead.
    */
   cached?(index: number): 'no' | 'first' | 'yes';
+  /**
+   * Blocks read straight into the socket's outgoing buffer when that needs no waiting (a
+   * cached piece, a file in the page cache); readPiece() serves the rest.
+   */
+  readonly blocks?: BlockSource;
   /**
    * A block of a piece goes to a socket: the callback to call once the socket has written
    * it (the piece's buffer is recycled only when none is out).
@@ -180,49 +186,71 @@ export class Uploader {
   pump(peer: PeerConnection): void {
     if (this.pumping.has(peer) || this.waiting.has(peer)) return;
     this.pumping.add(peer);
-    this.serve(peer)
-      .catch((err: unknown) => log('%s: upload stopped: %s', peer.label, errorMessage(err)))
-      .finally(() => this.pumping.delete(peer));
+    this.serve(peer).catch((err: unknown) => log('%s: upload stopped: %s', peer.label, errorMessage(err)));
   }
 
+  /**
+   * Sends until the queue is empty, the peer blocks or is choked. Without a wait for the
+   * disk this runs to the end synchronously, within the pump() that started it, so it
+   * also marks itself over synchronously (not in a promise callback): the next request
+   * of the same socket chunk calls pump() before any promise callback could run.
+   */
   private async serve(peer: PeerConnection): Promise<void> {
-    const signal = this.host.signal;
-    while (!peer.closed && !peer.amChoking && !peer.blocked && !signal.aborted) {
-      const r = peer.uploadQueue[0];
-      if (!r) return;
-      const bucket = this.host.uploadLimit;
-      if (bucket) {
-        const wait = bucket.delayFor(r.length, this.host.now());
-        if (wait > 0) {
-          this.waitThenPump(peer, wait);
+    try {
+      const signal = this.host.signal;
+      const blocks = this.host.blocks;
+      while (!peer.closed && !peer.amChoking && !peer.blocked && !signal.aborted) {
+        const r = peer.uploadQueue[0];
+        if (!r) return;
+        const bucket = this.host.uploadLimit;
+        if (bucket) {
+          const wait = bucket.delayFor(r.length, this.host.now());
+          if (wait > 0) {
+            this.waitThenPump(peer, wait);
+            return;
+          }
+        }
+        if (blocks && peer.transport.sendPieceFrom) {
+          this.cork(peer);
+          const ok = peer.transport.sendPieceFrom(r.index, r.begin, r.length, blocks);
+          if (ok !== undefined) {
+            peer.uploadQueue.shift();
+            this.sent(peer, r.length, ok);
+            continue;
+          }
+        }
+        let piece: Buffer;
+        try {
+          // looking ahead costs a walk over the queue: do it once per piece, and once per run
+          // read together, not once per block
+          const state = this.host.cached?.(r.index) ?? 'no';
+          const reading = this.host.readPiece(r.index, () => runLength(peer.uploadQueue, 0, this.maxRun));
+          if (state !== 'yes' && this.lastServed.get(peer) !== r.index) this.prefetch(peer, r.index);
+          this.lastServed.set(peer, r.index);
+          piece = await reading;
+        } catch (err) {
+          this.host.readFailed(r.index, err);
+          peer.uploadQueue.length = 0;
           return;
         }
+        // the request may have been cancelled, or the peer choked, while we read
+        if (peer.uploadQueue[0] !== r || peer.closed || peer.amChoking) continue;
+        peer.uploadQueue.shift();
+        this.cork(peer);
+        const block = piece.subarray(r.begin, r.begin + r.length);
+        this.sent(peer, r.length, peer.transport.sendPiece(r.index, r.begin, block, this.host.lend?.(block)));
       }
-      let piece: Buffer;
-      try {
-        // looking ahead costs a walk over the queue: do it once per piece, and once per run
-        // read together, not once per block
-        const state = this.host.cached?.(r.index) ?? 'no';
-        const reading = this.host.readPiece(r.index, () => runLength(peer.uploadQueue, 0, this.maxRun));
-        if (state !== 'yes' && this.lastServed.get(peer) !== r.index) this.prefetch(peer, r.index);
-        this.lastServed.set(peer, r.index);
-        piece = await reading;
-      } catch (err) {
-        this.host.readFailed(r.index, err);
-        peer.uploadQueue.length = 0;
-        return;
-      }
-      // the request may have been cancelled, or the peer choked, while we read
-      if (peer.uploadQueue[0] !== r || peer.closed || peer.amChoking) continue;
-      peer.uploadQueue.shift();
-      if (bucket) bucket.spend(r.length, this.host.now());
-      this.cork(peer);
-      const block = piece.subarray(r.begin, r.begin + r.length);
-      const ok = peer.transport.sendPiece(r.index, r.begin, block, this.host.lend?.(block));
-      peer.up.add(r.length, this.host.now());
-      this.uploadedBytes += r.length;
-      if (!ok) peer.blocked = true;
+    } finally {
+      this.pumping.delete(peer);
     }
+  }
+
+  private sent(peer: PeerConnection, bytes: number, ok: boolean): void {
+    const now = this.host.now();
+    this.host.uploadLimit?.spend(bytes, now);
+    peer.up.add(bytes, now);
+    this.uploadedBytes += bytes;
+    if (!ok) peer.blocked = true;
   }
 
   /**

@@ -95,3 +95,22 @@ test('runLength: pieces in a row from a queue entry, the blocks of one piece tog
   assert.equal(runLength([{ index: 3 }, { index: 2 }], 0, 64), 1, 'descending is no run');
   assert.equal(runLength([], 0, 64), 1);
 });
+
+test('copyOut: the bytes of a piece read, single or in a run, until it is evicted', async () => {
+  // runs of up to 3 pieces (a quarter of the cache)
+  const { c } = cache(1200);
+  const into = Buffer.alloc(30, 0xee);
+  const reading = c.get(10, () => 3);
+  assert.equal(c.copyOut(10, 0, 10, into, 0), false, 'not read yet');
+  await reading;
+  assert.equal(c.copyOut(12, 40, 20, into, 5), true);
+  assert.deepEqual(into, Buffer.concat([Buffer.alloc(5, 0xee), Buffer.alloc(20, 12), Buffer.alloc(5, 0xee)]));
+  assert.equal(c.copyOut(13, 0, 10, into, 0), false, 'never read');
+  await c.get(20, () => 1);
+  assert.equal(c.copyOut(20, 90, 10, into, 0), true);
+  assert.deepEqual(into.subarray(0, 10), Buffer.alloc(10, 20));
+  // 900 more bytes: the run of 10 is the oldest and goes
+  for (const first of [30, 40, 50]) await c.get(first, () => 3);
+  assert.equal(c.copyOut(11, 0, 10, into, 0), false, 'evicted');
+  assert.equal(c.copyOut(31, 0, 10, into, 0), true);
+});

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PieceLayout } from '../../../src/metainfo/layout.js';
-import { DEFAULT_LIMITS } from '../../../src/torrent/defaults.js';
-import { PeerConnection, type PeerTransport } from '../../../src/torrent/peer-connection.js';
-import { Uploader } from '../../../src/torrent/uploader.js';
+import type { PeerConnection } from '../../../src/torrent/peer-connection.js';
+import type { Uploader } from '../../../src/torrent/uploader.js';
+import { fakeUploader } from './uploader-helpers.js';
 
 /** How far ahead of the block being sent the Uploader reads a peer's requested pieces. */
 
@@ -16,22 +16,9 @@ function uploader(
   host: { readPiece: (i: number) => Promise<Buffer>; cached: (i: number) => 'no' | 'first' | 'yes' },
   sendPiece: (index: number) => boolean = () => true,
 ): { up: Uploader; peer: PeerConnection } {
-  const transport = { send: () => true, sendPiece, close: () => undefined } as unknown as PeerTransport;
-  const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
-  peer.amChoking = false;
-  const up = new Uploader({
-    layout,
-    limits: DEFAULT_LIMITS,
-    uploadLimit: undefined,
-    signal: new AbortController().signal,
-    now: () => 0,
-    havePiece: () => true,
-    ...host,
-    seeding: () => true,
-    peers: () => [peer],
-    readFailed: () => undefined,
-  });
-  return { up, peer };
+  const made = fakeUploader(layout, { sendPiece }, host);
+  made.peer.amChoking = false;
+  return made;
 }
 
 /** Queues every request first, then lets the uploader start. */

@@ -2,30 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PieceLayout } from '../../../src/metainfo/layout.js';
 import { DEFAULT_LIMITS } from '../../../src/torrent/defaults.js';
-import { PeerConnection, type PeerTransport } from '../../../src/torrent/peer-connection.js';
-import { Uploader } from '../../../src/torrent/uploader.js';
+import type { PeerConnection } from '../../../src/torrent/peer-connection.js';
+import type { Uploader } from '../../../src/torrent/uploader.js';
 import type { Message } from '../../../src/wire/messages.js';
+import { fakeUploader } from './uploader-helpers.js';
 
 /** An uploader over 4 pieces of 32 KiB, and one fast-extension peer whose sent messages are kept. */
 function setup(limits = DEFAULT_LIMITS): { up: Uploader; peer: PeerConnection; sent: Message[] } {
   const layout = new PieceLayout([{ path: ['f'], length: 4 * 32 * 1024 }], 32 * 1024);
   const sent: Message[] = [];
-  const transport = { send: (m: Message) => (sent.push(m), true), close: () => undefined } as unknown as PeerTransport;
-  const peer = new PeerConnection(1, transport, { host: '127.0.0.1', port: 1 }, Buffer.alloc(20), 'incoming', layout.pieceCount, 0);
-  peer.fast = true;
-  const up = new Uploader({
-    layout,
+  const { up, peer } = fakeUploader(layout, { send: (m: Message) => (sent.push(m), true) }, {
     limits,
-    uploadLimit: undefined,
-    signal: new AbortController().signal,
-    now: () => 0,
-    havePiece: () => true,
     // never resolves: requests stay queued, so the queue bound can be reached
     readPiece: () => new Promise<Buffer>(() => undefined),
-    seeding: () => true,
-    peers: () => [peer],
-    readFailed: () => undefined,
   });
+  peer.fast = true;
   return { up, peer, sent };
 }
 
