@@ -70,6 +70,13 @@ export class PieceAssembler {
    */
   add(index: number, begin: number, block: Buffer, from = -1): AssembledPiece | undefined {
     let p = this.pieces.get(index);
+    if (!p && block.length === this.layout.pieceSize(index)) {
+      // the whole piece in one block (16 KiB pieces: 65,536 per GiB): no bookkeeping to
+      // make and throw away
+      const data = block.length === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(block.length);
+      block.copy(data, 0);
+      return { index, data, sha1: sha1(data), from: [from] };
+    }
     if (!p) {
       const size = this.layout.pieceSize(index);
       p = {
