@@ -9,6 +9,8 @@ export const FREE = 0;
 export const REQUESTED = 1;
 export const RECEIVED = 2;
 
+const NO_PEERS: readonly PeerKey[] = Object.freeze([]);
+
 export class Partial {
   readonly state: Uint8Array;
   /** Per block: first requester, time of the first request, and the peer that delivered it. */
@@ -107,19 +109,20 @@ export class Partial {
   }
 
   /** Block b arrived from `peer` (one of its requesters). Returns the other requesters. */
-  receive(b: number, peer: PeerKey): PeerKey[] {
-    const others: PeerKey[] = [];
-    if (this.owner[b] !== peer) others.push(this.owner[b]!);
+  receive(b: number, peer: PeerKey): readonly PeerKey[] {
+    // other requesters exist only in endgame: otherwise no array per block
+    let others: PeerKey[] | undefined;
+    if (this.owner[b] !== peer) others = [this.owner[b]!];
     const more = this.extra?.get(b);
     if (more) {
-      for (const p of more) if (p !== peer) others.push(p);
+      for (const p of more) if (p !== peer) (others ??= []).push(p);
       this.extra!.delete(b);
     }
     this.state[b] = RECEIVED;
     this.from[b] = peer;
     this.requested--;
     this.received++;
-    return others;
+    return others ?? NO_PEERS;
   }
 
   /** Every peer that delivered a block of this piece, each once. */

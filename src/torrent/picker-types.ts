@@ -15,11 +15,11 @@ export interface PeerBlock extends BlockRequest {
 
 export interface ReceivedResult {
   /** False: we never asked this peer for the block, or it is already here. Drop the data. */
-  accepted: boolean;
+  readonly accepted: boolean;
   /** Every block of the piece is here: verify it, then call verified() or failed(). */
-  pieceDone: boolean;
+  readonly pieceDone: boolean;
   /** Other peers that had this block requested (endgame): send them a cancel. */
-  cancel: PeerBlock[];
+  readonly cancel: readonly PeerBlock[];
 }
 
 export type PieceState = 'unwanted' | 'wanted' | 'partial' | 'verifying' | 'have';

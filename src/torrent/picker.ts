@@ -32,6 +32,11 @@ const POOL_SIZE = 64;
 const DEFAULT_EXTENT_BYTES = 4 * 1024 * 1024;
 /** Cap on pieces per extent, so following one costs a bounded number of probes with tiny pieces. */
 const MAX_EXTENT_PIECES = 256;
+const NO_CANCEL: readonly PeerBlock[] = Object.freeze([]);
+const REFUSED: ReceivedResult = Object.freeze({ accepted: false, pieceDone: false, cancel: NO_CANCEL });
+const ACCEPTED: ReceivedResult = Object.freeze({ accepted: true, pieceDone: false, cancel: NO_CANCEL });
+const ACCEPTED_DONE: ReceivedResult = Object.freeze({ accepted: true, pieceDone: true, cancel: NO_CANCEL });
+
 /** A torrent has at least this many extents, so peers still spread over a small one at random. */
 const MIN_EXTENTS = 16;
 
@@ -228,21 +233,30 @@ export class PiecePicker {
   received(peer: PeerKey, index: number, begin: number, length: number): ReceivedResult {
     const st = this.peers.get(peer);
     const p = this.partials.get(index);
-    if (!st || !p || !this.layout.isBlock(index, begin, length)) return { accepted: false, pieceDone: false, cancel: [] };
+    if (!st || !p || !this.layout.isBlock(index, begin, length)) return REFUSED;
     const b = begin / this.blockLength;
-    if (!p.isRequester(b, peer)) return { accepted: false, pieceDone: false, cancel: [] };
+    if (!p.isRequester(b, peer)) return REFUSED;
     const id = index * this.perPiece + b;
     st.requests.delete(id);
-    const cancel: PeerBlock[] = [];
-    for (const other of p.receive(b, peer)) {
-      this.peers.get(other)?.requests.delete(id);
-      cancel.push({ peer: other, index, begin, length });
+    const others = p.receive(b, peer);
+    let cancel = NO_CANCEL;
+    if (others.length > 0) {
+      const list: PeerBlock[] = [];
+      for (const other of others) {
+        this.peers.get(other)?.requests.delete(id);
+        list.push({ peer: other, index, begin, length });
+      }
+      cancel = list;
     }
-    if (p.received < p.blocks) return { accepted: true, pieceDone: false, cancel };
-    this.phase[index] = VERIFYING;
-    this.verifyingFrom.set(index, p.contributors());
-    this.drop(p);
-    return { accepted: true, pieceDone: true, cancel };
+    const pieceDone = p.received === p.blocks;
+    if (pieceDone) {
+      this.phase[index] = VERIFYING;
+      this.verifyingFrom.set(index, p.contributors());
+      this.drop(p);
+    }
+    // one block of every 16 KiB piece comes through here: no fresh object unless it must
+    if (cancel === NO_CANCEL) return pieceDone ? ACCEPTED_DONE : ACCEPTED;
+    return { accepted: true, pieceDone, cancel };
   }
 
   /** The caller gave a block back (timeout, choke, reject). False if `peer` did not have it requested. */
