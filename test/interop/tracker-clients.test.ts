@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { httpGet } from '../../src/tracker/client/http.js';
@@ -81,7 +81,12 @@ async function aria2(t: TestContext, s: Setup, dir: string, seed: boolean, udp: 
   else args.push('--seed-time=0', '--check-integrity=false');
   args.push(s.torrent);
   const p = new Proc('aria2c', args);
-  t.after(() => p.stop('SIGTERM', 3000));
+  t.after(async () => {
+    await p.stop('SIGTERM', 3000);
+    // aria2 saves its DHT file as it exits, after the folder's own after-hook removed it
+    // (hooks run in the order they were added): remove what it wrote there again
+    rmSync(s.work, { recursive: true, force: true });
+  });
   return p;
 }
 
