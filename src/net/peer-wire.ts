@@ -5,30 +5,22 @@ import { logger } from '../util/log.js';
 import { Liveness } from './liveness.js';
 import { Obfuscation } from './obfuscation.js';
 import { PEER_WIRE_DEFAULTS, type AcceptHandshake, type PeerWireEvents, type PeerWireOptions } from './peer-wire-types.js';
-import { SlabSegments } from './send-slabs.js';
 import { readTapOf } from './shared-reads.js';
+import { WireSender, type BlockSource } from './wire-sender.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import { encodeHandshake, HandshakeReader, type Handshake } from '../wire/handshake.js';
 import {
   describeMessage,
   encodeMessage,
-  encodePieceHeader,
   KEEP_ALIVE_FRAME,
   ownedExceptBlock,
-  PIECE_HEADER_LENGTH,
-  writePieceHeader,
   type Message,
 } from '../wire/messages.js';
 
 const log = logger('wire');
 
 export { PEER_WIRE_DEFAULTS } from './peer-wire-types.js';
-
-/** Reads a block straight into an outgoing buffer, when it can without waiting. */
-export interface BlockSource {
-  /** Fills into[at, at+length) with bytes [begin, begin+length) of piece `index`: false when it cannot now. */
-  readBlock(index: number, begin: number, length: number, into: Buffer, at: number): boolean;
-}
+export type { BlockSource } from './wire-sender.js';
 export type { AcceptHandshake, CloseReason, PeerWireEvents, PeerWireOptions } from './peer-wire-types.js';
 
 /**
@@ -60,12 +52,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   closeReason: string | undefined;
   closeError: Error | undefined;
 
-  /** Every byte read from / written to the socket (handshake and framing included). */
+  /** Every byte read from the socket (handshake and framing included); block bytes of pieces. */
   bytesReceived = 0;
-  bytesSent = 0;
-  /** Block bytes of piece messages. */
   payloadReceived = 0;
-  payloadSent = 0;
 
   private readonly socket: Socket;
   private readonly peerId: Buffer;
@@ -75,7 +64,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private readonly decoder: FrameDecoder;
   private readonly idleTimeoutMs: number;
   private readonly keepAliveMs: number;
-  private readonly highWater: number;
+  private readonly out: WireSender;
   private readonly handshakeReader = new HandshakeReader();
   private handshakeTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -87,17 +76,11 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private liveness: Liveness | undefined;
   /** Chunks come from the shared read buffer (see shared-reads.ts): valid only during onData. */
   private readonly borrowed: boolean;
-  /** Message Stream Encryption under the handshake, when allowed (see obfuscation.ts). */
-  private layer: Obfuscation | undefined;
-  /** Piece messages assembled in shared slabs, not yet written (see sendPieceFrom). */
-  private readonly segments: SlabSegments;
-  private corks = 0;
 
   constructor(opts: PeerWireOptions) {
     super();
     const { socket } = opts;
     this.socket = socket;
-    this.segments = new SlabSegments((bytes, done) => socket.write(bytes, done));
     this.direction = opts.direction;
     this.peerId = opts.peerId;
     this.reserved = opts.reserved ?? Buffer.alloc(8);
@@ -112,7 +95,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? PEER_WIRE_DEFAULTS.idleTimeoutMs;
     this.keepAliveMs = opts.keepAliveMs ?? PEER_WIRE_DEFAULTS.keepAliveMs;
     // at least the socket's own mark, so a false from send() is always followed by 'drain'
-    this.highWater = Math.max(opts.writeHighWaterMark ?? PEER_WIRE_DEFAULTS.writeHighWaterMark, socket.writableHighWaterMark);
+    this.out = new WireSender(socket, Math.max(opts.writeHighWaterMark ?? PEER_WIRE_DEFAULTS.writeHighWaterMark, socket.writableHighWaterMark));
     if (this.direction === 'outgoing' && this.infoHash === undefined) {
       throw new WireError('BAD_OPTION', 'an outgoing PeerWire needs the info hash');
     }
@@ -136,15 +119,20 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
       return;
     }
     if (this.direction === 'incoming') {
-      this.layer = Obfuscation.incoming(opts.obfuscation);
+      this.out.layer = Obfuscation.incoming(opts.obfuscation);
     } else if (opts.obfuscation?.initiate) {
       // our handshake rides inside the MSE handshake, as its initial payload
       const { layer, opening } = Obfuscation.outgoing(opts.obfuscation, this.infoHash!, this.ourHandshake(this.infoHash!));
-      this.layer = layer;
-      this.writeRaw(opening);
+      this.out.layer = layer;
+      this.out.writeRaw(opening);
     } else {
-      this.write(this.ourHandshake(this.infoHash!));
+      this.out.write(this.ourHandshake(this.infoHash!));
     }
+  }
+
+  /** Message Stream Encryption under the handshake, when allowed (see obfuscation.ts); the sender ciphers with it. */
+  private get layer(): Obfuscation | undefined {
+    return this.out.layer;
   }
 
   /** 'none' for a plain connection; else the method its MSE handshake chose. */
@@ -161,13 +149,22 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     return this.bytesReceived - this.payloadReceived;
   }
 
+  /** Every byte written to the socket (handshake and framing included); block bytes of pieces. */
+  get bytesSent(): number {
+    return this.out.bytesSent;
+  }
+
+  get payloadSent(): number {
+    return this.out.payloadSent;
+  }
+
   get protocolSent(): number {
     return this.bytesSent - this.payloadSent;
   }
 
   /** Bytes queued to send, not yet taken by the kernel (in the socket, or in slabs until uncork). */
   get writableLength(): number {
-    return this.socket.writableLength + this.segments.pending;
+    return this.out.writableLength;
   }
 
   get isPaused(): boolean {
@@ -183,7 +180,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (msg.type === 'piece') return this.sendPiece(msg.index, msg.begin, msg.block);
     if (this.closed) return false;
     this.checkReady();
-    return this.write(encodeMessage(msg));
+    return this.out.write(encodeMessage(msg));
   }
 
   /** Several messages in one socket write (a batch of requests costs one syscall, not many). */
@@ -191,7 +188,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (this.closed) return false;
     this.checkReady();
     if (msgs.length === 1) return this.send(msgs[0]!);
-    return this.write(Buffer.concat(msgs.map(encodeMessage)));
+    return this.out.write(Buffer.concat(msgs.map(encodeMessage)));
   }
 
   /**
@@ -205,22 +202,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
       return false;
     }
     this.checkReady();
-    this.segments.flush();
-    const header = encodePieceHeader(index, begin, block.length);
-    const socket = this.socket;
-    const encrypt = this.layer?.encrypt;
-    if (encrypt) {
-      // the block belongs to the piece cache: cipher a copy
-      socket.write(encrypt.applyCopy(header, block), written);
-    } else {
-      socket.cork();
-      socket.write(header);
-      socket.write(block, written);
-      socket.uncork();
-    }
-    this.bytesSent += PIECE_HEADER_LENGTH + block.length;
-    this.payloadSent += block.length;
-    return socket.writableLength < this.highWater;
+    return this.out.piece(index, begin, block, written);
   }
 
   /**
@@ -231,20 +213,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   sendPieceFrom(index: number, begin: number, length: number, source: BlockSource): boolean | undefined {
     if (this.closed) return false;
     this.checkReady();
-    const n = PIECE_HEADER_LENGTH + length;
-    const slab = this.segments.reserve(n);
-    if (!slab) return undefined;
-    const at = slab.used;
-    if (!source.readBlock(index, begin, length, slab.buf, at + PIECE_HEADER_LENGTH)) return undefined;
-    writePieceHeader(slab.buf, at, index, begin, length);
-    this.layer?.encrypt?.apply(slab.buf.subarray(at, at + n));
-    this.segments.commit(slab, n);
-    if (this.corks === 0) this.segments.flush();
-    this.bytesSent += n;
-    this.payloadSent += length;
-    // counts bytes still in the open segment: a false here means the flush will take the
-    // socket over its own mark too, so 'drain' follows
-    return this.writableLength < this.highWater;
+    return this.out.pieceFrom(index, begin, length, source);
   }
 
   /**
@@ -252,13 +221,11 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
    * between leave in one system call instead of one each.
    */
   cork(): void {
-    this.corks++;
-    this.socket.cork();
+    this.out.cork();
   }
 
   uncork(): void {
-    if (this.corks > 0 && --this.corks === 0) this.segments.flush();
-    this.socket.uncork();
+    this.out.uncork();
   }
 
   /** Stop reading (storage is behind). Takes effect at the next chunk: at most one more chunk's messages. */
@@ -284,7 +251,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     clearInterval(this.tickTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.held = [];
-    this.segments.drop();
+    this.out.drop();
     log('%s:%d closed: %s%s', this.remoteAddress, this.remotePort, reason, error ? ` (${error.message})` : '');
     this.socket.destroy();
   }
@@ -293,19 +260,6 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (this.remote === undefined) {
       throw new WireError('NOT_READY', 'cannot send before the handshake is complete');
     }
-  }
-
-  private write(buf: Buffer): boolean {
-    const encrypt = this.layer?.encrypt;
-    return this.writeRaw(encrypt ? encrypt.applyCopy(buf) : buf);
-  }
-
-  /** Bytes as they go on the wire (the MSE handshake's own, or already ciphered). */
-  private writeRaw(buf: Buffer): boolean {
-    this.bytesSent += buf.length;
-    this.segments.flush();
-    this.socket.write(buf);
-    return this.socket.writableLength < this.highWater;
   }
 
   private ourHandshake(infoHash: Buffer): Buffer {
@@ -320,7 +274,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
       const layer = this.layer;
       if (layer?.handshaking) {
         const { data, send } = layer.unwrap(chunk);
-        if (send) this.writeRaw(send);
+        if (send) this.out.writeRaw(send);
         if (data === null || data.length === 0) return;
         rest = data;
       } else if (layer?.decrypt) {
@@ -405,7 +359,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
         return null;
       }
       this.infoHash = remote.infoHash;
-      this.write(this.ourHandshake(remote.infoHash));
+      this.out.write(this.ourHandshake(remote.infoHash));
     }
     this.remote = remote;
     clearTimeout(this.handshakeTimer);
@@ -423,7 +377,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private readonly onTick = (): void => {
     const action = this.liveness!.tick(performance.now(), this.bytesReceived, this.bytesSent, this.paused);
     if (action === 'idle-timeout') this.close('idle-timeout');
-    else if (action === 'keep-alive') this.write(KEEP_ALIVE_FRAME);
+    else if (action === 'keep-alive') this.out.write(KEEP_ALIVE_FRAME);
   };
 
   private fail(err: unknown): void {

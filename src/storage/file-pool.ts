@@ -84,8 +84,7 @@ export class FilePool {
     const e = this.entries.get(key);
     const h = e?.handle;
     if (!e || !h?.readNow || e.evicting) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
+    this.touch(key, e);
     let done = 0;
     try {
       while (done < length) {
@@ -213,13 +212,15 @@ export class FilePool {
       void this.evict(e); // reopen read-write; the read-only handle closes when idle
       e = undefined;
     }
-    if (e) {
-      this.entries.delete(key);
-      this.entries.set(key, e);
-    } else {
-      e = this.openEntry(key, rel, writable);
-    }
+    if (e) this.touch(key, e);
+    else e = this.openEntry(key, rel, writable);
     return this.withEntry(e, action, (h) => fn(h, e));
+  }
+
+  /** Most recently used now: the last to be evicted. */
+  private touch(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, e);
   }
 
   private async withEntry<T>(e: Entry, action: string, fn: (h: FsHandle) => Promise<T>): Promise<T> {

@@ -73,14 +73,14 @@ export class PieceAssembler {
     if (!p && block.length === this.layout.pieceSize(index)) {
       // the whole piece in one block (16 KiB pieces: 65,536 per GiB): no bookkeeping to
       // make and throw away
-      const data = block.length === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(block.length);
+      const data = this.buffer(block.length);
       block.copy(data, 0);
       return { index, data, sha1: sha1(data), from: [from] };
     }
     if (!p) {
       const size = this.layout.pieceSize(index);
       p = {
-        data: size === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(size),
+        data: this.buffer(size),
         received: new Uint8Array(this.layout.blockCount(index)),
         receivedCount: 0,
         from: new Array<number>(this.layout.blockCount(index)).fill(-1),
@@ -107,6 +107,11 @@ export class PieceAssembler {
     }
     if (!complete) return undefined;
     return this.finish(index, p, p.hash!.digest());
+  }
+
+  /** A buffer for a piece of `size` bytes: a pooled one unless it is the short last piece. */
+  private buffer(size: number): Buffer {
+    return size === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(size);
   }
 
   private finish(index: number, p: Partial, digest: Buffer): AssembledPiece {

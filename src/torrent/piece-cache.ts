@@ -101,13 +101,10 @@ export class PieceCache {
     const into = this.buffers?.take(bytes);
     // what the run holds is what it costs: a recycled buffer may be larger than asked for
     const run: Run = { first: index, bytes: into?.length ?? bytes, pieces: [], into };
-    if (count === 1) {
-      const one = this.load(index, into);
-      one.then((b) => (run.data = b), () => undefined);
-      run.pieces.push(one);
-    } else {
-      const all = this.loadRun!(index, count, into);
-      all.then((b) => (run.data = b), () => undefined);
+    const all = count === 1 ? this.load(index, into) : this.loadRun!(index, count, into);
+    all.then((b) => (run.data = b), () => undefined);
+    if (count === 1) run.pieces.push(all);
+    else {
       for (let k = 0, at = 0; k < count; k++) {
         const size = this.sizeOf(index + k);
         const from = at;

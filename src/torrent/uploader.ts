@@ -210,7 +210,7 @@ export class Uploader {
             return;
           }
         }
-        if (blocks && peer.transport.sendPieceFrom) {
+        if (blocks) {
           this.cork(peer);
           const ok = peer.transport.sendPieceFrom(r.index, r.begin, r.length, blocks);
           if (ok !== undefined) {
