@@ -12,6 +12,7 @@ import { encodeHandshake, HandshakeReader, type Handshake } from '../wire/handsh
 import {
   describeMessage,
   encodeMessage,
+  encodeRequests,
   KEEP_ALIVE_FRAME,
   ownedExceptBlock,
   type Message,
@@ -183,12 +184,11 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     return this.out.write(encodeMessage(msg));
   }
 
-  /** Several messages in one socket write (a batch of requests costs one syscall, not many). */
-  sendBatch(msgs: readonly Message[]): boolean {
+  /** Request messages for these blocks in one socket write (a batch costs one syscall, not many). */
+  sendRequests(blocks: readonly { index: number; begin: number; length: number }[]): boolean {
     if (this.closed) return false;
     this.checkReady();
-    if (msgs.length === 1) return this.send(msgs[0]!);
-    return this.out.write(Buffer.concat(msgs.map(encodeMessage)));
+    return this.out.write(encodeRequests(blocks));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { BufferPool } from '../util/buffer-pool.js';
-import { sha1 } from '../util/sha1.js';
+import { sha1Latin1 } from '../util/sha1.js';
 
 /**
  * Collects the blocks of pieces being downloaded into one buffer per piece, and hashes
@@ -26,7 +26,8 @@ interface Partial {
 export interface AssembledPiece {
   index: number;
   data: Buffer;
-  sha1: Buffer;
+  /** The piece's SHA-1 as a latin1 string (see sha1Latin1). */
+  sha1: string;
   /** Per block, who sent it (the `from` given to add). */
   from: number[];
 }
@@ -75,7 +76,7 @@ export class PieceAssembler {
       // make and throw away
       const data = this.buffer(block.length);
       block.copy(data, 0);
-      return { index, data, sha1: sha1(data), from: [from] };
+      return { index, data, sha1: sha1Latin1(data), from: [from] };
     }
     if (!p) {
       const size = this.layout.pieceSize(index);
@@ -98,7 +99,7 @@ export class PieceAssembler {
     p.receivedCount++;
     const complete = p.receivedCount === p.received.length;
     // complete before any hashing (one block, or blocks out of order from the start): one pass
-    if (complete && p.hashedBlocks === 0) return this.finish(index, p, sha1(p.data));
+    if (complete && p.hashedBlocks === 0) return this.finish(index, p, sha1Latin1(p.data));
     const blockLen = this.layout.blockLength;
     while (p.hashedBlocks < p.received.length && p.received[p.hashedBlocks]) {
       const start = p.hashedBlocks * blockLen;
@@ -106,7 +107,7 @@ export class PieceAssembler {
       p.hashedBlocks++;
     }
     if (!complete) return undefined;
-    return this.finish(index, p, p.hash!.digest());
+    return this.finish(index, p, p.hash!.digest('binary'));
   }
 
   /** A buffer for a piece of `size` bytes: a pooled one unless it is the short last piece. */
@@ -114,7 +115,7 @@ export class PieceAssembler {
     return size === this.pool.size ? this.pool.acquire() : Buffer.allocUnsafe(size);
   }
 
-  private finish(index: number, p: Partial, digest: Buffer): AssembledPiece {
+  private finish(index: number, p: Partial, digest: string): AssembledPiece {
     this.pieces.delete(index);
     this.held -= p.data.length;
     return { index, data: p.data, sha1: digest, from: p.from };

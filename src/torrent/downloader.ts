@@ -1,5 +1,4 @@
 import type { PieceLayout } from '../metainfo/layout.js';
-import type { Message } from '../wire/messages.js';
 import { logger } from '../util/log.js';
 import { PieceAssembler, type AssembledPiece } from './assembler.js';
 import { BlockBlame } from './block-blame.js';
@@ -17,7 +16,8 @@ export interface DownloadHost {
   readonly limits: TorrentLimits;
   now(): number;
   peerByKey(key: number): PeerConnection | undefined;
-  expectedHash(index: number): Buffer;
+  /** Whether `digest` (latin1, as the assembler makes it) is the torrent's hash of the piece. */
+  hashMatches(index: number, digest: string): boolean;
   /** A verified piece to store; resolves when it is on disk. */
   store(index: number, data: Buffer): void;
   /** A piece failed its hash check; `contributors` (peer keys) are to blame for it. */
@@ -101,14 +101,12 @@ export class Downloader {
     }
     if (reqs.length === 0) return;
     if (peer.requested.size === 0) peer.lastBlockAt = now;
-    const msgs: Message[] = [];
     for (const r of reqs) {
       this.blockBlame.took(r.index, peer.key);
       peer.requested.set(this.blockKey(r.index, r.begin), now);
-      msgs.push({ type: 'request', index: r.index, begin: r.begin, length: r.length });
     }
     // one socket write for the batch instead of one per 17-byte request
-    peer.sendBatch(msgs);
+    peer.sendRequests(reqs);
   }
 
   /** Unverified bytes in memory, or soon to be: every started piece counts whole. */
@@ -154,7 +152,7 @@ export class Downloader {
   }
 
   private finish(piece: AssembledPiece): void {
-    if (piece.sha1.equals(this.host.expectedHash(piece.index))) {
+    if (this.host.hashMatches(piece.index, piece.sha1)) {
       this.verifiedBytes += piece.data.length;
       const liars = this.blockBlame.passed(piece.index, piece.data);
       this.host.store(piece.index, piece.data);

@@ -84,9 +84,9 @@ export class PeerConnection {
     return ok;
   }
 
-  sendBatch(msgs: Message[]): boolean {
+  sendRequests(blocks: readonly BlockRequest[]): boolean {
     if (this.closed) return false;
-    const ok = this.transport.sendBatch(msgs);
+    const ok = this.transport.sendRequests(blocks);
     if (!ok) this.blocked = true;
     return ok;
   }

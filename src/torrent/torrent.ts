@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { pieceHash } from '../metainfo/metainfo.js';
 import type { PieceLayout } from '../metainfo/layout.js';
 import { errorMessage, StorageError } from '../util/errors.js';
+import { digestIs } from '../util/sha1.js';
 import { logger } from '../util/log.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { Bitfield } from '../wire/bitfield.js';
@@ -104,7 +104,7 @@ export class Torrent extends EventEmitter {
       limits: this.limits,
       now: this.now,
       peerByKey: (k) => this.peers.get(k),
-      expectedHash: (i) => pieceHash(m, i),
+      hashMatches: (i, digest) => digestIs(digest, m.pieceHashes, 20 * i),
       store: (i, data) => this.disk.write(i, data),
       pieceFailed: (i, who) => this.pieceFailed(i, who),
       blame: (addrs) => this.blame(addrs),

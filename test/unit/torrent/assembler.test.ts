@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { PieceLayout } from '../../../src/metainfo/layout.js';
 import { PieceAssembler } from '../../../src/torrent/assembler.js';
 
-const sha1 = (b: Buffer) => createHash('sha1').update(b).digest();
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest().toString('latin1');
 
 test('assembles a piece from blocks in any order and hashes it', () => {
   fc.assert(
@@ -30,7 +30,7 @@ test('assembles a piece from blocks in any order and hashes it', () => {
       }
       assert.ok(done);
       assert.deepEqual(done.data, data);
-      assert.deepEqual(done.sha1, sha1(data));
+      assert.equal(done.sha1, sha1(data));
       assert.equal(a.bytes, 0);
       assert.equal(a.count, 0);
     }),
@@ -62,7 +62,7 @@ test('pieces of one block (and the short last one) come back at once, copied, wi
     block.fill(0); // the socket's buffer is reused: the piece must not change
     assert.ok(done);
     assert.equal(done.data.toString(), text);
-    assert.deepEqual(done.sha1, sha1(Buffer.from(text)));
+    assert.equal(done.sha1, sha1(Buffer.from(text)));
     assert.deepEqual(done.from, [7 + index]);
     assert.equal(a.bytes, 0);
     assert.equal(a.count, 0);

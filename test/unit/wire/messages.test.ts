@@ -6,6 +6,7 @@ import {
   describeMessage,
   encodeMessage,
   encodePieceHeader,
+  encodeRequests,
   KEEP_ALIVE_FRAME,
   type Message,
 } from '../../../src/wire/messages.js';
@@ -67,6 +68,17 @@ test('a piece header followed by its block is the encoded piece message', () => 
   );
 });
 
+test('a batch of requests is the request messages back to back', () => {
+  const block = fc.record({ index: fc.nat(), begin: fc.nat(), length: fc.nat() });
+  fc.assert(
+    fc.property(fc.array(block, { maxLength: 40 }), (blocks) => {
+      const one = blocks.map((b) => encodeMessage({ type: 'request', ...b }));
+      assert.deepEqual(encodeRequests(blocks), Buffer.concat(one));
+    }),
+  );
+  assert.deepEqual(encodeRequests([{ index: 1, begin: 16384, length: 16384 }]), hex('0000000d 06 00000001 00004000 00004000'));
+});
+
 test('encoding refuses values that do not fit their fields', () => {
   assert.throws(() => encodeMessage({ type: 'have', index: -1 }), isWire('BAD_FIELD'));
   assert.throws(() => encodeMessage({ type: 'have', index: 2 ** 32 }), isWire('BAD_FIELD'));
@@ -75,6 +87,7 @@ test('encoding refuses values that do not fit their fields', () => {
   assert.throws(() => encodeMessage({ type: 'extended', id: 256, payload: Buffer.alloc(0) }), isWire('BAD_FIELD'));
   assert.throws(() => encodeMessage({ type: 'unknown', id: 7, payload: Buffer.alloc(0) }), isWire('BAD_FIELD'));
   assert.throws(() => encodePieceHeader(0, -5, 10), isWire('BAD_FIELD'));
+  assert.throws(() => encodeRequests([{ index: 0, begin: 0, length: 16384 }, { index: 2 ** 32, begin: 0, length: 1 }]), isWire('BAD_FIELD'));
 });
 
 test('describeMessage names the message without its payload', () => {
