@@ -139,6 +139,18 @@ export class PieceLayout {
     return out;
   }
 
+  /**
+   * The file that holds all of [offset, offset+length) (length > 0), or -1 when the range
+   * crosses a file boundary or leaves the torrent. What spansAt says for a one-span range,
+   * without the array (a seeder asks once per block).
+   */
+  fileHolding(offset: number, length: number): number {
+    const i = this.findFile(offset);
+    const f = this.files[i];
+    if (!f || !(length > 0) || offset < f.offset || offset + length > f.offset + f.length) return -1;
+    return i;
+  }
+
   /** Pieces that hold at least one byte of file `index`; undefined for an empty file. */
   filePieces(index: number): { first: number; last: number } | undefined {
     const f = this.files[index];

@@ -33,6 +33,10 @@ export class FilePool {
   private readonly max: number;
   /** Insertion order is recency order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry>();
+  /** The entry last moved to (or added at) the end of `entries`. */
+  private newest: Entry | undefined;
+  private lastRel: readonly string[] | undefined;
+  private lastKey = '';
   /** Handles opening, open or closing. Never above `max`. */
   private slots = 0;
   private waiters: Array<() => void> = [];
@@ -80,7 +84,7 @@ export class FilePool {
    */
   readNow(rel: readonly string[], buf: Buffer, offset: number, length: number, position: number): number | undefined {
     if (this.closed) return undefined;
-    const key = rel.join('/');
+    const key = this.keyOf(rel);
     const e = this.entries.get(key);
     const h = e?.handle;
     if (!e || !h?.readNow || e.evicting) return undefined;
@@ -206,7 +210,7 @@ export class FilePool {
     fn: (h: FsHandle, e: Entry) => Promise<T>,
   ): Promise<T> {
     this.assertOpen();
-    const key = rel.join('/');
+    const key = this.keyOf(rel);
     let e = this.entries.get(key);
     if (e && writable && !e.writable) {
       void this.evict(e); // reopen read-write; the read-only handle closes when idle
@@ -217,10 +221,28 @@ export class FilePool {
     return this.withEntry(e, action, (h) => fn(h, e));
   }
 
-  /** Most recently used now: the last to be evicted. */
+  /**
+   * The pool's key for a file. A seeder of small pieces asks for the same file (the same
+   * path array of the layout) once per block: the last answer is kept.
+   */
+  private keyOf(rel: readonly string[]): string {
+    if (rel !== this.lastRel) {
+      this.lastRel = rel;
+      this.lastKey = rel.join('/');
+    }
+    return this.lastKey;
+  }
+
+  /**
+   * Most recently used now: the last to be evicted. The map keeps insertion order, so the
+   * newest entry is the last one; moving it again would only churn the map's table (once
+   * per block read from a single-file torrent).
+   */
   private touch(key: string, e: Entry): void {
+    if (this.newest === e) return;
     this.entries.delete(key);
     this.entries.set(key, e);
+    this.newest = e;
   }
 
   private async withEntry<T>(e: Entry, action: string, fn: (h: FsHandle) => Promise<T>): Promise<T> {
@@ -280,6 +302,7 @@ export class FilePool {
     })();
     e.ready.catch(() => undefined); // failures reach the caller through withEntry
     this.entries.set(key, e);
+    this.newest = e;
     return e;
   }
 

@@ -140,6 +140,11 @@ export class PieceStorage {
   readNow(index: number, begin: number, length: number, into: Buffer, at: number): boolean {
     if (!this.layout.inPiece(index, begin, length) || at + length > into.length) return false;
     const start = this.layout.pieceOffset(index) + begin;
+    const one = this.layout.fileHolding(start, length);
+    if (one >= 0 && this.dest[one] === 'file') {
+      const file = this.layout.files[one]!;
+      return this.pool.readNow(file.path, into, at, length, start - file.offset) === length;
+    }
     for (const s of this.layout.spansAt(start, length)) {
       const d = this.dest[s.file];
       const to = at + s.rangeOffset;

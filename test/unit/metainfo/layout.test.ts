@@ -91,3 +91,20 @@ test('property: spans of every piece tile the piece exactly and in file order', 
     { numRuns: 300 },
   );
 });
+
+test('property: fileHolding names the one file of a one-span range, else -1', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.nat(30), { minLength: 1, maxLength: 6 }),
+      fc.nat(200),
+      fc.nat(40),
+      (lengths, offset, length) => {
+        const l = new PieceLayout(lengths.map((n, i) => ({ path: [String(i)], length: n })), 7, 4);
+        const spans = offset + length <= l.totalLength ? l.spansAt(offset, length) : [];
+        const expected = length > 0 && spans.length === 1 ? spans[0]!.file : -1;
+        assert.equal(l.fileHolding(offset, length), expected);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
