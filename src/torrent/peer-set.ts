@@ -243,13 +243,20 @@ export class PeerSet extends EventEmitter {
   private gotPieces(peer: PeerConnection, indices: Iterable<number>, recorded: boolean): void {
     const h = this.host;
     let wanted = false;
-    for (const i of indices) {
-      if (!recorded) {
-        if (peer.has.has(i)) continue;
-        peer.has.set(i);
+    if (recorded && peer.has.isComplete()) {
+      // a seed (have-all, or a full bitfield): one step for the picker, where one per piece
+      // counted 65,536 pieces in and out again for a GiB of 16 KiB pieces
+      h.picker.addPeer(peer.key, 'all');
+      wanted = h.picker.isInteresting(peer.key);
+    } else {
+      for (const i of indices) {
+        if (!recorded) {
+          if (peer.has.has(i)) continue;
+          peer.has.set(i);
+        }
+        h.picker.peerHave(peer.key, i);
+        if (!wanted && h.wantsPiece(i)) wanted = true;
       }
-      h.picker.peerHave(peer.key, i);
-      if (!wanted && h.wantsPiece(i)) wanted = true;
     }
     if (wanted && !peer.amInterested && h.downloading()) {
       peer.amInterested = true;
