@@ -7,7 +7,7 @@ export const PARTS = ['create', 'tracker', 'restart'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const HELP = `npm run bench -- [options]     (or: node dist/test/bench/run.js [options])
-  --rounds N      rounds of interleaved download runs (default 3; 1 with --quick)
+  --rounds N      rounds of interleaved download runs (default 5; 1 with --quick)
   --size MiB      payload of the download runs and of swarm create (default 1024; 256 with --quick)
   --only LIST     comma-separated: runs a,b,c,d; scenarios one,four,small,big; parts create,tracker,restart.
                   Runs and scenarios left out of LIST are all kept when any of them is named;
@@ -65,7 +65,7 @@ export function parseOptions(argv: string[]): Options | undefined {
   }
   if (values.big && !scenarioKeys.includes('big') && letters.length) scenarioKeys = [...scenarioKeys, 'big'];
   return {
-    rounds: num(values.rounds, values.quick ? 1 : 3, 'rounds'),
+    rounds: num(values.rounds, values.quick ? 1 : 5, 'rounds'),
     sizeMiB: num(values.size, values.quick ? 256 : 1024, 'size'),
     letters,
     scenarioKeys,

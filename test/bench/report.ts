@@ -27,6 +27,8 @@ export interface Summary {
   /** Medians over the runs that completed; absent when none did. */
   median?: { wallSec: number; mbps: number; cpuSec: number; cpuPerGiB: number; peakRssMB: number; peakAnonMB: number };
   walls: number[];
+  /** Wall seconds by round number, for the runs that completed (a plain object: it goes into the JSON). */
+  wallByRound: Record<number, number>;
 }
 
 const GiB = 1024 ** 3;
@@ -42,6 +44,7 @@ export function summarize(rec: RunRecord, bytes: number): Summary {
     total: rec.samples.length,
     errors: rec.samples.filter((x) => !x.ok).map((x) => `round ${x.round}: ${x.error}`),
     walls: good.map((x) => x.wallSec),
+    wallByRound: Object.fromEntries(good.map((x) => [x.round, x.wallSec])),
   };
   if (good.length) {
     const wallSec = median(good.map((x) => x.wallSec));
@@ -70,6 +73,11 @@ export interface Goal {
   /** The runs it compares: a goal is only worth showing when they were all asked for. */
   needs: Letter[];
   why?: string;
+  /**
+   * Wall ratios only: the same ratio within each round (its two runs ran a few seconds
+   * apart), to show how much of the median ratio is the machine's noise.
+   */
+  perRound?: number[];
 }
 
 /** The goals of issue 7 for one scenario, from the medians of that scenario in this run. */
@@ -81,7 +89,19 @@ export function goals(scenario: ScenarioKey, sums: Summary[]): Goal[] {
     const d = m(den);
     const value = n && d ? pick(n) / pick(d) : null;
     const why = value === null ? `needs runs ${num} and ${den}` : undefined;
-    out.push({ scenario, what, value, limit, kind: 'max', unit: 'x', met: value === null ? null : value <= limit, needs: [num, den], ...(why ? { why } : {}) });
+    const g: Goal = { scenario, what, value, limit, kind: 'max', unit: 'x', met: value === null ? null : value <= limit, needs: [num, den], ...(why ? { why } : {}) };
+    if (what.includes(' wall')) g.perRound = perRound(num, den);
+    out.push(g);
+  };
+  const perRound = (num: Letter, den: Letter): number[] => {
+    const n = sums.find((s) => s.letter === num)?.wallByRound;
+    const d = sums.find((s) => s.letter === den)?.wallByRound;
+    if (!n || !d) return [];
+    return Object.keys(n)
+      .map(Number)
+      .filter((round) => d[round] !== undefined)
+      .sort((x, y) => x - y)
+      .map((round) => n[round]! / d[round]!);
   };
   ratio('b/a wall: swarm download vs libtorrent, both from libtorrent', 'b', 'a', (x) => x.wallSec, 1.0);
   ratio('c/a wall: swarm -> swarm vs libtorrent -> libtorrent', 'c', 'a', (x) => x.wallSec, 1.0);
@@ -135,8 +155,9 @@ export function goalTable(gs: Goal[]): string {
     g.value === null ? '-' : g.value.toFixed(2),
     `${g.kind === 'max' ? '<=' : '<'} ${g.limit}${g.unit === 'x' ? '' : ` ${g.unit}`}`,
     g.met === null ? `n/a (${g.why})` : g.met ? 'met' : 'NOT met',
+    g.perRound?.length ? g.perRound.map((x) => x.toFixed(2)).join(' ') : '',
   ]);
-  return ['goals (ratios of medians from this run)', table(['scenario', 'goal', 'measured', 'limit', 'status'], rows)].join('\n');
+  return ['goals (ratios of medians from this run)', table(['scenario', 'goal', 'measured', 'limit', 'status', 'same ratio in each round'], rows)].join('\n');
 }
 
 export function resultsTable(title: string, rs: BenchResult[]): string {

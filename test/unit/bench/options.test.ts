@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { parseOptions } from '../../bench/options.js';
 
-test('defaults: 3 rounds of 1024 MiB, every run and part, big only when asked', () => {
+test('defaults: 5 rounds of 1024 MiB, every run and part, big only when asked', () => {
   const o = parseOptions([])!;
-  assert.equal(o.rounds, 3);
+  assert.equal(o.rounds, 5);
   assert.equal(o.sizeMiB, 1024);
   assert.deepEqual(o.letters, ['a', 'b', 'c', 'd']);
   assert.deepEqual(o.scenarioKeys, ['one', 'four', 'small']);

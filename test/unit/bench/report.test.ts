@@ -64,6 +64,21 @@ test('goals: ratios to run a against their limits; n/a where a run is missing', 
   assert.match(text, /n\/a \(needs runs d and a\)/);
 });
 
+test('goals: wall ratios also within each round, only where both runs of the round finished', () => {
+  const sums = [
+    summarize(record('a', [sample(1, 10, 4, 1100), sample(2, 20, 4, 1100), sample(3, 10, 4, 1100)]), GiB),
+    summarize(record('b', [sample(1, 9, 7, 140), sample(2, 10, 7, 140), sample(3, 300, 1, 10, false)]), GiB),
+  ];
+  const g = goals('one', sums);
+  const wall = g.find((x) => x.what.startsWith('b/a wall'))!;
+  // medians: b 9.5 of its two finished runs, a 10
+  assert.equal(wall.value, 0.95);
+  assert.deepEqual(wall.perRound, [0.9, 0.5]);
+  assert.equal(g.find((x) => x.what.startsWith('b/a leecher CPU'))!.perRound, undefined);
+  assert.equal(g.find((x) => x.what.startsWith('d/a wall'))!.perRound?.length, 0);
+  assert.match(goalTable(g), /0\.90 0\.50/);
+});
+
 test('table: columns line up; numbers to the right', () => {
   const t = table(['name', 'n'], [['a', '1.5'], ['longer', '12.25']]).split('\n');
   assert.equal(t.length, 4);
