@@ -204,7 +204,7 @@ export function writePieceHeader(buf: Buffer, offset: number, index: number, beg
   buf.writeUInt32BE(u32(begin, 'begin'), offset + 9);
 }
 
-/** The length prefix of every request frame: id plus three 32-bit fields. */
+/** Bytes of one request frame: the 4-byte length prefix, the id and three 32-bit fields. */
 const REQUEST_FRAME = 17;
 
 /**

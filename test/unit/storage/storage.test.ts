@@ -197,6 +197,23 @@ test('flush fsyncs files written, including ones whose handle was evicted', asyn
   assert.ok(backend.maxOpenNow <= 1);
 });
 
+test('the file used least recently is the one closed to open another', async (t) => {
+  const root = tempDir(t);
+  const layout = new PieceLayout([1, 2, 3].map((i) => ({ path: [`f${i}`], length: 8 })), 8);
+  const data = torrentBytes(layout);
+  const backend = new TestBackend();
+  const st = new PieceStorage({ root, layout, backend, maxOpenFiles: 2 });
+  t.after(() => st.close());
+  // f1, f2, then f1 again (twice: the second finds it the newest already), then f3
+  for (const i of [0, 1, 0, 0, 2]) await st.writePiece(i, pieceOf(layout, data, i));
+  // f2 was the least recent: f3 took its place, f1 stayed open
+  assert.deepEqual(await st.readPiece(0), pieceOf(layout, data, 0));
+  assert.deepEqual(await st.readPiece(1), pieceOf(layout, data, 1));
+  const names = backend.openedPaths.map((o) => o.path.split('/').pop());
+  assert.deepEqual(names, ['f1', 'f2', 'f3', 'f2']);
+  assert.ok(backend.maxOpenNow <= 2);
+});
+
 test('files past 4 GiB: positioned writes and reads at offsets above 2^32', async (t) => {
   const root = tempDir(t);
   const big = 5 * 2 ** 30 + 5;
