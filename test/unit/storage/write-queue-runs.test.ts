@@ -193,13 +193,14 @@ test('the same piece queued twice is written twice, never merged with itself', a
   assert.deepEqual([...r.written].sort(), [1, 1, 2]);
 });
 
-test('by default one write is in flight; what waits meanwhile goes down together next', async () => {
+test('by default two writes are in flight; what waits meanwhile goes down together next', async () => {
   const r = recorder();
-  for (const i of [5, 3, 4, 9, 7, 8]) r.q.push(i, piece());
+  for (const i of [5, 3, 4, 9, 7, 8, 12, 11]) r.q.push(i, piece());
   await r.tick();
-  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3]]);
-  r.q.push(6, piece());
+  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3], [7, 3]]);
+  r.q.push(13, piece());
+  r.q.push(10, piece());
   await r.finishAll();
-  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3], [6, 4]]);
-  assert.equal(r.peak(), 1);
+  assert.deepEqual(r.calls.map((c) => [c.first, c.count]), [[3, 3], [7, 3], [10, 4]]);
+  assert.equal(r.peak(), 2);
 });
