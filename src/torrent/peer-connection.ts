@@ -3,15 +3,12 @@ import type { Message } from '../wire/messages.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { RateMeter } from '../util/rate.js';
 import type { PeerAddress, PeerSource } from './peer-book.js';
+import type { BlockRequest } from './picker-types.js';
 
 /** The socket side of a peer: handshake done, messages both ways. */
 export type PeerTransport = PeerWire;
 
-export interface BlockRequest {
-  index: number;
-  begin: number;
-  length: number;
-}
+export type { BlockRequest };
 
 /**
  * One peer's state: choke and interest flags, the pieces it has, our requests in flight

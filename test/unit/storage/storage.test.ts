@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { PieceLayout } from '../../../src/metainfo/layout.js';
 import { PieceStorage } from '../../../src/storage/storage.js';
 import { StorageError } from '../../../src/util/errors.js';
@@ -182,14 +182,19 @@ test('seeding read-only data: reads never create or open for writing', async (t)
   assert.ok(backend.openedPaths.every((o) => o.mode === 'read'));
 });
 
-test('flush fsyncs files written, including ones whose handle was evicted', async (t) => {
-  const root = tempDir(t);
+/** Three files f1..f3 of one 8-byte piece each, stored with at most `maxOpenFiles` open. */
+function threeFiles(t: TestContext, maxOpenFiles: number) {
   const layout = new PieceLayout([1, 2, 3].map((i) => ({ path: [`f${i}`], length: 8 })), 8);
   const data = torrentBytes(layout);
   const backend = new TestBackend();
-  const st = new PieceStorage({ root, layout, backend, maxOpenFiles: 1 });
+  const st = new PieceStorage({ root: tempDir(t), layout, backend, maxOpenFiles });
   t.after(() => st.close());
-  for (let i = 0; i < 3; i++) await st.writePiece(i, pieceOf(layout, data, i));
+  return { st, backend, piece: (i: number) => pieceOf(layout, data, i) };
+}
+
+test('flush fsyncs files written, including ones whose handle was evicted', async (t) => {
+  const { st, backend, piece } = threeFiles(t, 1);
+  for (let i = 0; i < 3; i++) await st.writePiece(i, piece(i));
   await st.flush();
   assert.equal(backend.syncs, 3);
   await st.flush();
@@ -198,17 +203,12 @@ test('flush fsyncs files written, including ones whose handle was evicted', asyn
 });
 
 test('the file used least recently is the one closed to open another', async (t) => {
-  const root = tempDir(t);
-  const layout = new PieceLayout([1, 2, 3].map((i) => ({ path: [`f${i}`], length: 8 })), 8);
-  const data = torrentBytes(layout);
-  const backend = new TestBackend();
-  const st = new PieceStorage({ root, layout, backend, maxOpenFiles: 2 });
-  t.after(() => st.close());
+  const { st, backend, piece } = threeFiles(t, 2);
   // f1, f2, then f1 again (twice: the second finds it the newest already), then f3
-  for (const i of [0, 1, 0, 0, 2]) await st.writePiece(i, pieceOf(layout, data, i));
+  for (const i of [0, 1, 0, 0, 2]) await st.writePiece(i, piece(i));
   // f2 was the least recent: f3 took its place, f1 stayed open
-  assert.deepEqual(await st.readPiece(0), pieceOf(layout, data, 0));
-  assert.deepEqual(await st.readPiece(1), pieceOf(layout, data, 1));
+  assert.deepEqual(await st.readPiece(0), piece(0));
+  assert.deepEqual(await st.readPiece(1), piece(1));
   const names = backend.openedPaths.map((o) => o.path.split('/').pop());
   assert.deepEqual(names, ['f1', 'f2', 'f3', 'f2']);
   assert.ok(backend.maxOpenNow <= 2);
