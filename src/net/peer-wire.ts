@@ -56,6 +56,12 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   /** Every byte read from the socket (handshake and framing included); block bytes of pieces. */
   bytesReceived = 0;
   payloadReceived = 0;
+  /**
+   * Asked after a chunk from the remote that made us send nothing: true answers it with a
+   * keep-alive, to acknowledge it now (see acknowledge()). The torrent says true while it
+   * serves the peer.
+   */
+  ackPromptly: (() => boolean) | undefined;
 
   private readonly socket: Socket;
   private readonly peerId: Buffer;
@@ -75,6 +81,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
   private held: Buffer[] = [];
   private closeEmitted = false;
   private liveness: Liveness | undefined;
+  /** The chunk being read held a message other than keep-alive. */
+  private chunkHadMessage = false;
   /** Chunks come from the shared read buffer (see shared-reads.ts): valid only during onData. */
   private readonly borrowed: boolean;
 
@@ -289,11 +297,28 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
         this.hold(rest);
         return;
       }
+      const sentBefore = this.out.bytesSent;
+      this.chunkHadMessage = false;
       this.decoder.feed(rest, this.onFrame);
+      if (this.chunkHadMessage && this.out.bytesSent === sentBefore) this.acknowledge();
     } catch (err) {
       this.fail(err);
     }
   };
+
+  /**
+   * Peers that leave Nagle's algorithm on (libtorrent does) hold their small writes, such
+   * as their next requests, while a segment of theirs is unacknowledged; the kernel
+   * acknowledges a segment we answer with nothing (a batch of haves) only when its
+   * delayed-ACK timer fires, 40 ms later. libtorrent downloading 1 GiB of 16 KiB pieces
+   * from us sat through 23 such 40 ms gaps. A keep-alive carries the acknowledgement now.
+   * Not when bytes are queued (they are going out, acknowledging as they go), and never
+   * for keep-alives alone, so two of us cannot keep answering each other.
+   */
+  private acknowledge(): void {
+    if (this.closed || this.out.writableLength > 0 || this.ackPromptly?.() !== true) return;
+    this.out.write(KEEP_ALIVE_FRAME);
+  }
 
   /**
    * No one listens for messages yet (the caller is still awaiting 'handshake'): keep the
@@ -331,6 +356,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> {
     if (this.closed) return;
     const msg = this.borrowed ? ownedExceptBlock(m) : m;
     if (msg.type === 'piece') this.payloadReceived += msg.block.length;
+    if (msg.type !== 'keep-alive') this.chunkHadMessage = true;
     if (log.enabled) log('%s:%d <- %s', this.remoteAddress, this.remotePort, describeMessage(msg));
     this.emit('message', msg);
   };

@@ -65,6 +65,8 @@ export class PeerConnection {
     readonly connectedAt: number,
   ) {
     this.has = new Bitfield(pieceCount);
+    // while we serve it, its requests must not wait behind an unacknowledged segment
+    transport.ackPromptly = () => !this.amChoking && this.peerInterested;
     this.lastBlockAt = connectedAt;
     this.lastUsefulAt = connectedAt;
   }

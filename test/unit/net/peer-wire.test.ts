@@ -6,7 +6,7 @@ import { PeerWire } from '../../../src/net/peer-wire.js';
 import { WireError } from '../../../src/util/errors.js';
 import { Bitfield } from '../../../src/wire/bitfield.js';
 import { encodeHandshake, makeReserved, supportsExtensionProtocol, supportsFastExtension } from '../../../src/wire/handshake.js';
-import { encodeMessage } from '../../../src/wire/messages.js';
+import { encodeMessage, type Message } from '../../../src/wire/messages.js';
 import { messageArb } from '../wire/arbitraries.js';
 import { closed, collect, handshaken, HASH_A, HASH_B, ID_1, ID_2, openHandles, sleep, tcpPair, wires } from './helpers.js';
 
@@ -278,6 +278,44 @@ test('keep-alives are sent when we send nothing, and keep the remote from timing
   await sleep(200);
   clearInterval(busy);
   assert.ok(keepAlives - before <= 1, `${keepAlives - before} keep-alives while busy`);
+});
+
+test('a chunk that made us send nothing gets a keep-alive (the ACK goes now) while ackPromptly says so', async (t) => {
+  const { a, b } = await handshaken(t);
+  // b serves a: it answers interested with unchoke, and the rest with nothing
+  b.on('message', (m) => {
+    if (m.type === 'interested') b.send({ type: 'unchoke' });
+  });
+  const seen: string[] = [];
+  a.on('message', (m) => seen.push(m.type));
+  /** `msg` alone in a chunk, read by b; then a round trip: what a received meanwhile. */
+  const step = async (msg: Message): Promise<string[]> => {
+    seen.length = 0;
+    const read = once(b, 'message');
+    a.send(msg);
+    await read;
+    const unchoked = new Promise<void>((resolve) => {
+      const on = (m: Message) => {
+        if (m.type !== 'unchoke') return;
+        a.off('message', on);
+        resolve();
+      };
+      a.on('message', on);
+    });
+    a.send({ type: 'interested' });
+    await unchoked;
+    return [...seen];
+  };
+  const have: Message = { type: 'have', index: 3 };
+  assert.deepEqual(await step(have), ['unchoke'], 'no ackPromptly: nothing extra');
+  b.ackPromptly = () => false;
+  assert.deepEqual(await step(have), ['unchoke']);
+  b.ackPromptly = () => true;
+  assert.deepEqual(await step(have), ['keep-alive', 'unchoke']);
+  // a keep-alive is not answered (two wires cannot ping-pong), nor a chunk we answered
+  assert.deepEqual(await step({ type: 'keep-alive' }), ['unchoke']);
+  assert.deepEqual(await step({ type: 'interested' }), ['unchoke', 'unchoke']);
+  assert.deepEqual(await step(have), ['keep-alive', 'unchoke']);
 });
 
 test('close() is idempotent, emits close once with the reason, and the remote sees it', async (t) => {
