@@ -10,6 +10,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_SIGINT = 130;
+export const EXIT_SIGPIPE = 141;
 export const EXIT_SIGTERM = 143;
 
 /** Maps anything thrown to the exit-code contract: 2 for bad input, 1 for the rest. */

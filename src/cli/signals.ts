@@ -1,8 +1,11 @@
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+import { isBrokenPipe } from './output-guard.js';
+
+/** SIGPIPE: not a signal Node delivers, but what a write to a pipe nobody reads meant. */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE';
 
 export function exitCodeForSignal(sig: StopSignal): number {
-  // 128 + the signal number, as shells report it (main.ts: EXIT_SIGINT, EXIT_SIGTERM)
-  return sig === 'SIGTERM' ? 143 : 130;
+  // 128 + the signal number, as shells report it (main.ts: EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGPIPE)
+  return sig === 'SIGTERM' ? 143 : sig === 'SIGPIPE' ? 141 : 130;
 }
 
 export interface SignalTrap {
@@ -20,6 +23,8 @@ export interface SignalTrap {
  * Ctrl-C and SIGTERM for long-running commands: the first asks for a clean stop (the
  * command saves progress and tells the trackers), a second one of either kind exits at
  * once with the code of the first. `onFirst` runs when the first arrives (to print a note).
+ * A write to stdout or stderr failing with EPIPE (the reader of our output is gone, as
+ * with `| head`) asks for the same clean stop, as 'SIGPIPE'; later ones change nothing.
  */
 export function trapSignals(onFirst?: (sig: StopSignal) => void): SignalTrap {
   const abort = new AbortController();
@@ -37,8 +42,17 @@ export function trapSignals(onFirst?: (sig: StopSignal) => void): SignalTrap {
     abort.abort(s);
     resolveCaught(s);
   };
+  const onOutputError = (err: unknown): void => {
+    if (received || !isBrokenPipe(err)) return;
+    received = 'SIGPIPE';
+    onFirst?.('SIGPIPE');
+    abort.abort('SIGPIPE');
+    resolveCaught('SIGPIPE');
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
   return {
     signal: abort.signal,
     caught,
@@ -48,6 +62,8 @@ export function trapSignals(onFirst?: (sig: StopSignal) => void): SignalTrap {
     dispose() {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);
+      process.stdout.removeListener('error', onOutputError);
+      process.stderr.removeListener('error', onOutputError);
     },
   };
 }

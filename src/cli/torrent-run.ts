@@ -9,6 +9,9 @@ import type { TorrentLive } from './torrent-progress.js';
 
 const log = logger('cli:run');
 
+/** How the note that a stop began names its cause. */
+const STOP_CAUSE: Record<StopSignal, string> = { SIGINT: 'Ctrl-C', SIGTERM: 'SIGTERM', SIGPIPE: 'output closed' };
+
 /** How a long-running command ends. */
 export type Outcome =
   | { kind: 'done' }
@@ -88,7 +91,7 @@ export class TorrentRun {
     readonly live: TorrentLive,
   ) {
     this.trap = trapSignals((sig) =>
-      live.note(`swarm: ${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: stopping (saving progress, telling the trackers); Ctrl-C again quits at once`),
+      live.note(`swarm: ${STOP_CAUSE[sig]}: stopping (saving progress, telling the trackers); Ctrl-C again quits at once`),
     );
     // listeners first: an 'error' with none would throw, and 'done' can fire inside start()
     this.done = new Promise<Outcome>((resolve) => torrent.once('done', () => resolve({ kind: 'done' })));
