@@ -9,6 +9,7 @@ const log = logger('cli');
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_SIGHUP = 129;
 export const EXIT_SIGINT = 130;
 export const EXIT_SIGPIPE = 141;
 export const EXIT_SIGTERM = 143;

@@ -10,7 +10,7 @@ import type { TorrentLive } from './torrent-progress.js';
 const log = logger('cli:run');
 
 /** How the note that a stop began names its cause. */
-const STOP_CAUSE: Record<StopSignal, string> = { SIGINT: 'Ctrl-C', SIGTERM: 'SIGTERM', SIGPIPE: 'output closed' };
+const STOP_CAUSE: Record<StopSignal, string> = { SIGINT: 'Ctrl-C', SIGTERM: 'SIGTERM', SIGHUP: 'SIGHUP (terminal closed)', SIGPIPE: 'output closed' };
 
 /** How a long-running command ends. */
 export type Outcome =
@@ -90,8 +90,10 @@ export class TorrentRun {
     readonly torrent: Torrent,
     readonly live: TorrentLive,
   ) {
-    this.trap = trapSignals((sig) =>
-      live.note(`swarm: ${STOP_CAUSE[sig]}: stopping (saving progress, telling the trackers); Ctrl-C again quits at once`),
+    // a download or seed in a terminal that closes must not die without saving progress
+    this.trap = trapSignals(
+      (sig) => live.note(`swarm: ${STOP_CAUSE[sig]}: stopping (saving progress, telling the trackers); Ctrl-C again quits at once`),
+      { hangup: true },
     );
     // listeners first: an 'error' with none would throw, and 'done' can fire inside start()
     this.done = new Promise<Outcome>((resolve) => torrent.once('done', () => resolve({ kind: 'done' })));

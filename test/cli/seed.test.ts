@@ -144,6 +144,16 @@ test('with a tracker: seed announces, a download finds it there, Ctrl-C announce
   assert.equal(tracker.stats().peers, 0, 'both peers left the swarm');
 });
 
+test('SIGHUP (its terminal closed) stops a seed as cleanly as Ctrl-C: exit 129', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(join(dir, 'd'), { 'hup.bin': 256 * KiB });
+  const torrent = await createTorrent(join(dir, 'd', 'hup.bin'), join(dir, 't.torrent'), ['--piece-length', '32K']);
+  const seeder = await startSeeder(t, torrent, join(dir, 'd'), ['--json', '--no-trackers']);
+  const { code } = await seeder.proc.stop('SIGHUP');
+  assert.equal(code, 129, seeder.proc.stderr);
+  assert.deepEqual(ndjson(seeder.proc.stdout).at(-1), { event: 'stopped', reason: 'SIGHUP', exitCode: 129 });
+});
+
 test('seeding leaves the data as it is: a file longer than the torrent says keeps its extra bytes', async (t) => {
   const dir = tempDir(t);
   writeFiles(join(dir, 'd'), { 'keep.bin': 100 * KiB });
