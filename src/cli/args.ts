@@ -31,7 +31,9 @@ export function parsePeer(v: string): HostPort {
   const host = m ? (m[1] ?? m[2])! : '';
   const port = m ? Number(m[3]) : 0;
   const v6ok = m?.[1] === undefined || isIP(host) === 6;
-  if (!m || !v6ok || port < 1 || port > 65535 || host.startsWith('.') || host.startsWith('-')) {
+  // digits and dots mean an IPv4 address, never a name to look up (999.1.1.1 was one)
+  const v4ok = !/^[\d.]+$/.test(host) || isIP(host) === 4;
+  if (!m || !v6ok || !v4ok || port < 1 || port > 65535 || host.startsWith('.') || host.startsWith('-')) {
     throw new UsageError('BAD_PEER', `--peer ${JSON.stringify(v)} is not host:port (for example 127.0.0.1:6881, or [::1]:6881 for IPv6)`);
   }
   return { host, port };

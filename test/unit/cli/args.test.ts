@@ -26,7 +26,7 @@ test('peers: host:port and [v6]:port', () => {
   assert.deepEqual(parsePeer('[::1]:51413'), { host: '::1', port: 51413 });
   assert.deepEqual(parsePeer('localhost:1'), { host: 'localhost', port: 1 });
   assert.deepEqual(parsePeer('seed.example.org:65535'), { host: 'seed.example.org', port: 65535 });
-  for (const bad of ['127.0.0.1', '127.0.0.1:', ':6881', '127.0.0.1:0', '127.0.0.1:65536', '::1:6881', '[::1]', '[nothex]:1', 'a b:1', 'h:1:2', '-x:1', '']) {
+  for (const bad of ['127.0.0.1', '127.0.0.1:', ':6881', '127.0.0.1:0', '127.0.0.1:65536', '::1:6881', '[::1]', '[nothex]:1', 'a b:1', 'h:1:2', '-x:1', '999.1.1.1:5', '1.2.3:5', '127.0.0.1.:5', '']) {
     assert.throws(() => parsePeer(bad), usage('--peer'), bad);
   }
   assert.equal(formatHostPort({ host: '::1', port: 5 }), '[::1]:5');
