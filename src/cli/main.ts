@@ -9,10 +9,7 @@ const log = logger('cli');
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_SIGHUP = 129;
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGPIPE = 141;
-export const EXIT_SIGTERM = 143;
+// after a signal: exitCodeForSignal (signals.ts)
 
 /** Maps anything thrown to the exit-code contract: 2 for bad input, 1 for the rest. */
 export function exitCodeFor(err: unknown): number {

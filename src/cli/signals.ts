@@ -3,7 +3,7 @@ import { isBrokenPipe } from './output-guard.js';
 /** SIGPIPE: not a signal Node delivers, but what a write to a pipe nobody reads meant. */
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGPIPE';
 
-/** 128 + the signal number, as shells report it (main.ts: EXIT_SIGINT and the others). */
+/** 128 + the signal number, as shells report it. */
 const EXIT_CODES: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
 
 export function exitCodeForSignal(sig: StopSignal): number {
